@@ -1,0 +1,190 @@
+/**
+ * The command line (commander): `start` (the default), `stop`, `status`. Flags map onto BrokerConfig.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
+import { Hub } from './hub/hub.js';
+import { DataDirLockedError, defaultPidfile, isAlive, readBrokerInfo, readPidfile } from './hub/run-files.js';
+import type { BrokerStatus, HubToSession, SessionToHub } from './ipc/contract.js';
+import { connectBus } from './ipc/transport.js';
+import { BROKER_VERSION } from './version.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+function byteSize(value: string): number {
+  const m = /^(\d+)\s*([kKmMgG]i?[bB]?)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('must be a size such as 8388608, 512k or 8M');
+  const unit = (m[2] ?? '').charAt(0).toLowerCase();
+  return Number(m[1]) * ({ k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[unit] || Number(m[1]);
+}
+
+function heartbeatPair(value: string): [number, number] {
+  const m = /^(\d+),(\d+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('must be "send,receive" in ms, e.g. 100,100');
+  return [Number(m[1]), Number(m[2])];
+}
+
+interface StartOptions {
+  host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
+  maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
+  pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number;
+}
+
+function startCommand(program: Command): void {
+  const d = DEFAULT_CONFIG;
+  program.command('start', { isDefault: true })
+    .description('start the broker (the default command)')
+    .option('--host <host>', 'address to listen on', d.host)
+    .option('-p, --port <port>', 'TCP port for STOMP', positiveInt, d.port)
+    .option('--data-dir <dir>', 'data directory (locked: one broker per directory)', d.dataDir)
+    .option('--prefork <n>', 'idle session processes kept ready', positiveInt, d.prefork)
+    .option('--max-connections <n>', 'clients served at once', positiveInt, d.maxConnections)
+    .option('--max-frame-size <bytes>', 'largest frame accepted (e.g. 8M)', byteSize, d.maxFrameSize)
+    .option('--heartbeat <send,receive>', 'shortest heart-beat intervals the broker agrees to, ms',
+      heartbeatPair, d.heartbeat)
+    .option('--prefetch <n>', 'credit of client-ack subscriptions that set none (0 = unlimited)',
+      positiveInt, d.defaultPrefetch)
+    .option('--max-memory <bytes>', 'queued bytes past which producers are paused', byteSize, d.memoryHighWatermark)
+    .option('--offer-fanout <n>', 'sessions a queue message is offered to at once', positiveInt, d.offerFanout)
+    .option('--daemonize', 'run in the background; logs go to <data-dir>/stomp-broker.log', false)
+    .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug'])
+      .default(d.logLevel))
+    .action(async (opts: StartOptions) => {
+      if (opts.daemonize) return daemonize(opts);
+      await runBroker(opts);
+    });
+}
+
+function configOf(opts: StartOptions): BrokerConfig {
+  return {
+    ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
+    maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
+    defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
+    offerFanout: Math.max(1, opts.offerFanout),
+  };
+}
+
+/** Runs the broker in this process until SIGTERM/SIGINT. */
+async function runBroker(opts: StartOptions): Promise<void> {
+  const hub = new Hub(configOf(opts), { pidfile: opts.pidfile });
+  try {
+    await hub.start();
+  } catch (err) {
+    const message = err instanceof DataDirLockedError || (err as NodeJS.ErrnoException).code
+      ? (err as Error).message : (err as Error).stack;
+    process.stderr.write(`stomp-broker: cannot start: ${message}\n`);
+    process.exit(1);
+  }
+  const stop = () => hub.stop().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** Starts a detached copy of this command without --daemonize; returns once it listens. */
+async function daemonize(opts: StartOptions): Promise<void> {
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const logFile = path.join(opts.dataDir, 'stomp-broker.log');
+  const log = fs.openSync(logFile, 'a');
+  const args = process.argv.slice(1).filter((a) => a !== '--daemonize');
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    const info = readBrokerInfo(opts.dataDir);
+    if (info && info.pid === child.pid) {
+      process.stdout.write(`stomp-broker started (pid ${child.pid}) on ${info.host}:${info.port}; log ${logFile}\n`);
+      process.exit(0);
+    }
+    if (child.exitCode !== null || !isAlive(child.pid!)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.stderr.write(`stomp-broker: the daemon did not start; see ${logFile}\n`);
+  process.exit(1);
+}
+
+function stopCommand(program: Command): void {
+  program.command('stop')
+    .description('stop the broker running on a data directory (SIGTERM, then wait)')
+    .option('--data-dir <dir>', 'data directory', DEFAULT_CONFIG.dataDir)
+    .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
+    .action(async (opts: { dataDir: string; pidfile?: string }) => {
+      const pid = readPidfile(opts.pidfile ?? defaultPidfile(opts.dataDir));
+      if (!pid || !isAlive(pid)) {
+        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.exit(1);
+      }
+      process.kill(pid, 'SIGTERM');
+      for (let waited = 0; waited < 30_000 && isAlive(pid); waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (isAlive(pid)) {
+        process.stderr.write(`stomp-broker: pid ${pid} did not stop within 30 s\n`);
+        process.exit(1);
+      }
+      process.stdout.write(`stomp-broker stopped (pid ${pid})\n`);
+    });
+}
+
+function statusCommand(program: Command): void {
+  program.command('status')
+    .description('ask the running broker for uptime, connections and destinations')
+    .option('--data-dir <dir>', 'data directory', DEFAULT_CONFIG.dataDir)
+    .option('--json', 'print JSON', false)
+    .action(async (opts: { dataDir: string; json: boolean }) => {
+      const info = readBrokerInfo(opts.dataDir);
+      if (!info || !isAlive(info.pid)) {
+        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.exit(1);
+      }
+      const status = await askStatus(info.busPath);
+      process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+      process.exit(0);
+    });
+}
+
+async function askStatus(busPath: string): Promise<BrokerStatus> {
+  const bus = await connectBus<HubToSession, SessionToHub>(busPath, 'control');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the broker did not answer')), 5000);
+    bus.onMessage = (m) => {
+      if (m.t !== 'status-reply') return;
+      clearTimeout(timer);
+      bus.close();
+      resolve(m.status);
+    };
+    bus.send({ t: 'status', rid: 1 });
+  });
+}
+
+function formatStatus(s: BrokerStatus): string {
+  const lines = [
+    `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}`,
+    `uptime ${(s.uptimeMs / 1000).toFixed(0)} s, ${s.connections} connections, ${s.idleSessions} idle sessions`,
+  ];
+  if (s.destinations.length > 0) {
+    lines.push('', 'destination'.padEnd(40) + 'kind   depth  consumers  in-flight  enqueued  delivered');
+    for (const d of s.destinations) {
+      lines.push(d.name.padEnd(40) + d.kind.padEnd(7) + String(d.depth).padStart(5) + String(d.consumers).padStart(11)
+        + String(d.inFlight).padStart(11) + String(d.enqueued).padStart(10) + String(d.delivered).padStart(11));
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Parses argv and runs the command. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('stomp-broker')
+    .description('A STOMP 1.0/1.1/1.2 broker that serves every client in its own process')
+    .version(BROKER_VERSION);
+  startCommand(program);
+  stopCommand(program);
+  statusCommand(program);
+  await program.parseAsync(argv);
+}

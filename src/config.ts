@@ -1,0 +1,74 @@
+/**
+ * Broker configuration: every tunable with its default, shared by the CLI, the hub and the sessions.
+ */
+
+/** What the hub and its sessions need to know; the CLI fills it from flags. */
+export interface BrokerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Idle session processes kept forked and ready. */
+  prefork: number;
+  /** Clients served at once; the next one gets an ERROR and a close. */
+  maxConnections: number;
+  /** Largest frame accepted after CONNECT, in bytes. */
+  maxFrameSize: number;
+  /** Largest frame accepted before CONNECT (RabbitMQ uses 64 KiB for this). */
+  maxFrameSizeBeforeConnect: number;
+  maxHeaderLines: number;
+  maxHeaderLineLength: number;
+  /** Shortest heart-beat intervals the broker agrees to, [send, receive] in ms (see README). */
+  heartbeat: [number, number];
+  /** A client that has not sent CONNECT by then is dropped, in ms. */
+  connectTimeoutMs: number;
+  /** Credit of a client/client-individual subscription that names none (ActiveMQ's 1000). */
+  defaultPrefetch: number;
+  /** Offers a session may have unanswered per auto-ack subscription. */
+  autoAckWindow: number;
+  /** Sessions a queue message is offered to at once; the first claim wins (1 = strict round robin). */
+  offerFanout: number;
+  /** Bytes of queued messages past which producers are paused. */
+  memoryHighWatermark: number;
+  /** A consumer whose socket holds this many unsent bytes stops claiming queue messages. */
+  consumerWriteWatermark: number;
+  /** Past this many unsent bytes a consumer's topic messages are dropped (and counted). */
+  topicDropWatermark: number;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Defaults: a broker on 127.0.0.1:61613 with its store in ./data. */
+export const DEFAULT_CONFIG: BrokerConfig = {
+  host: '127.0.0.1',
+  port: 61613,
+  dataDir: './data',
+  prefork: 4,
+  maxConnections: 1000,
+  maxFrameSize: 8 * 1024 * 1024,
+  maxFrameSizeBeforeConnect: 64 * 1024,
+  maxHeaderLines: 1000,
+  maxHeaderLineLength: 64 * 1024,
+  heartbeat: [100, 100],
+  connectTimeoutMs: 10_000,
+  defaultPrefetch: 1000,
+  autoAckWindow: 256,
+  offerFanout: 1,
+  memoryHighWatermark: 512 * 1024 * 1024,
+  consumerWriteWatermark: 1024 * 1024,
+  topicDropWatermark: 64 * 1024 * 1024,
+  logLevel: 'info',
+};
+
+/** The subset of the configuration a session process needs, passed to it at fork. */
+export type SessionConfig = Pick<BrokerConfig,
+  'maxFrameSize' | 'maxFrameSizeBeforeConnect' | 'maxHeaderLines' | 'maxHeaderLineLength' | 'heartbeat'
+  | 'connectTimeoutMs' | 'defaultPrefetch' | 'consumerWriteWatermark' | 'topicDropWatermark' | 'logLevel'>;
+
+/** Picks the session's part of the configuration. */
+export function sessionConfigOf(config: BrokerConfig): SessionConfig {
+  const { maxFrameSize, maxFrameSizeBeforeConnect, maxHeaderLines, maxHeaderLineLength, heartbeat,
+    connectTimeoutMs, defaultPrefetch, consumerWriteWatermark, topicDropWatermark, logLevel } = config;
+  return { maxFrameSize, maxFrameSizeBeforeConnect, maxHeaderLines, maxHeaderLineLength, heartbeat,
+    connectTimeoutMs, defaultPrefetch, consumerWriteWatermark, topicDropWatermark, logLevel };
+}

@@ -1,0 +1,52 @@
+/**
+ * FlowControl: producer back-pressure. Past the memory high-water mark every producing session is told
+ * to stop reading its client socket; under the low-water mark (half of it) they resume. Consumers are
+ * never paused, so queues can drain (RabbitMQ blocks publishing connections the same way).
+ */
+import type { HubSession } from './model.js';
+
+/** Tracks bytes of held messages and pauses/resumes producers. */
+export class FlowControl {
+  private bytes = 0;
+  private paused = false;
+  private readonly producers = new Set<HubSession>();
+
+  constructor(private readonly highWatermark: number) {}
+
+  /** Bytes of messages the hub holds now. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  /** Whether producers are paused now. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  add(bytes: number): void {
+    this.bytes += bytes;
+    if (!this.paused && this.bytes > this.highWatermark) this.setPaused(true);
+  }
+
+  remove(bytes: number): void {
+    this.bytes -= bytes;
+    if (this.paused && this.bytes < this.highWatermark / 2) this.setPaused(false);
+  }
+
+  /** A session published: from now on it is paused with the others. */
+  noteProducer(session: HubSession): void {
+    if (session.producer) return;
+    session.producer = true;
+    this.producers.add(session);
+    if (this.paused) session.send({ t: 'throttle', paused: true });
+  }
+
+  forget(session: HubSession): void {
+    this.producers.delete(session);
+  }
+
+  private setPaused(paused: boolean): void {
+    this.paused = paused;
+    for (const session of this.producers) session.send({ t: 'throttle', paused });
+  }
+}

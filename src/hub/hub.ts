@@ -1,0 +1,179 @@
+/**
+ * Hub: the parent process. Accepts TCP connections and hands each to a session process, serves the
+ * bus, owns routing (Router), and supervises: a session that exits, by any cause, has its
+ * subscriptions dropped and its unacknowledged messages returned to their queues.
+ */
+import fs from 'node:fs';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrokerConfig, sessionConfigOf } from '../config.js';
+import {
+  BUS_VERSION, type BrokerStatus, type HubToSession, type RequestId, type SessionToHub,
+} from '../ipc/contract.js';
+import { type BusPeer, BusServer } from '../ipc/transport.js';
+import { Logger } from '../log.js';
+import { BROKER_VERSION } from '../version.js';
+import { sessionHandlers } from './bus-handlers.js';
+import { listen } from './listener.js';
+import type { HubSession } from './model.js';
+import { Router } from './router.js';
+import {
+  defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, writeBrokerInfo, writePidfile,
+} from './run-files.js';
+import { SessionPool } from './session-pool.js';
+
+type Peer = BusPeer<SessionToHub, HubToSession>;
+
+/** Options beyond BrokerConfig that only the process entry point sets. */
+export interface HubOptions {
+  pidfile?: string;
+  /** Heap limit of each session process, MiB. */
+  sessionHeapMb?: number;
+}
+
+/** A running broker. */
+export class Hub {
+  readonly log: Logger;
+  readonly router: Router;
+  private readonly sessions = new Map<number, HubSession>();
+  private readonly handlers;
+  private pool!: SessionPool;
+  private bus!: BusServer<SessionToHub, HubToSession>;
+  private server!: net.Server;
+  private runDir = '';
+  private releaseLock: (() => Promise<void>) | null = null;
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | null = null;
+
+  constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
+    this.log = new Logger('hub', config.logLevel);
+    this.router = new Router(config);
+    this.handlers = sessionHandlers({ router: this.router, done: (s, rid) => this.done(s, rid) });
+  }
+
+  /** The port actually listened on (differs from config.port when that is 0). */
+  get port(): number {
+    const addr = this.server.address();
+    return typeof addr === 'object' && addr ? addr.port : this.config.port;
+  }
+
+  /** Locks the data directory, starts the bus, the session pool and the listener. */
+  async start(): Promise<void> {
+    const { config } = this;
+    this.releaseLock = await lockDataDir(config.dataDir);
+    try {
+      writePidfile(this.pidfile);
+      this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stomp-broker-'));
+      this.bus = new BusServer(path.join(this.runDir, 'bus.sock'));
+      this.bus.onPeer = (peer) => this.admit(peer);
+      await this.bus.start();
+      this.pool = new SessionPool({
+        script: fileURLToPath(new URL('../session/main.js', import.meta.url)),
+        busPath: this.bus.path, prefork: config.prefork, maxStarting: 8,
+        sessionConfig: sessionConfigOf(config), sessionHeapMb: this.options.sessionHeapMb ?? 256,
+        log: this.log,
+      });
+      this.pool.onExit = (s, code, signal) => this.log.debug(`session ${s.id} exited (${signal ?? code})`);
+      await this.pool.start();
+      this.server = await listen(config.host, config.port, () => this.isFull(), (s) => this.pool.handoff(s));
+      writeBrokerInfo(config.dataDir, {
+        pid: process.pid, host: config.host, port: this.port, busPath: this.bus.path, startedAt: this.startedAt,
+      });
+      this.log.info(`stomp-broker ${BROKER_VERSION} listening on ${config.host}:${this.port} (pid ${process.pid})`);
+    } catch (err) {
+      await this.cleanup();
+      throw err;
+    }
+  }
+
+  /** Stops accepting, tells every client the broker is shutting down, waits for sessions, unlocks. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  /** A snapshot for `stomp-broker status`. */
+  status(): BrokerStatus {
+    return {
+      pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt,
+      host: this.config.host, port: this.port, connections: this.pool.busyCount,
+      idleSessions: this.pool.idleCount, destinations: this.router.status(),
+    };
+  }
+
+  private get pidfile(): string {
+    return this.options.pidfile ?? defaultPidfile(this.config.dataDir);
+  }
+
+  private isFull(): boolean {
+    return this.stopping !== null
+      || this.pool.busyCount + this.pool.waitingCount >= this.config.maxConnections;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.log.info('shutting down');
+    this.server?.close();
+    for (const session of this.sessions.values()) {
+      session.send({ t: 'shutdown', message: 'broker shutting down' });
+    }
+    await this.pool?.stop(5000);
+    await this.cleanup();
+    this.log.info('stopped');
+  }
+
+  private async cleanup(): Promise<void> {
+    this.bus?.stop();
+    if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
+    removeBrokerInfo(this.config.dataDir);
+    removePidfile(this.pidfile);
+    await this.releaseLock?.().catch(() => {});
+    this.releaseLock = null;
+  }
+
+  /** A bus connection: a session (after `hello`) or a control client (`status`). */
+  private admit(peer: Peer): void {
+    let session: HubSession | null = null;
+    peer.onMessage = (m) => {
+      if (session) return this.dispatch(m, session);
+      if (m.t === 'status') return peer.send({ t: 'status-reply', rid: m.rid, status: this.status() });
+      if (m.t !== 'hello' || m.v !== BUS_VERSION) {
+        this.log.warn(`bus peer spoke ${m.t} v${(m as { v?: number }).v}: closing`);
+        return peer.close();
+      }
+      session = this.register(m.session, m.pid, peer);
+      peer.send({ t: 'welcome', v: BUS_VERSION });
+    };
+    // The bus closes after the last byte the session wrote has been read, so every ACK it sent has
+    // been applied before its unacknowledged messages are returned.
+    peer.onClose = () => {
+      if (!session) return;
+      this.sessions.delete(session.id);
+      this.router.dropSession(session);
+    };
+  }
+
+  private register(id: number, pid: number, peer: Peer): HubSession {
+    const session: HubSession = {
+      id, pid, send: (m) => peer.send(m), subs: new Map(), producer: false, writable: true,
+      login: '', version: '', remote: '',
+    };
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  private dispatch(m: SessionToHub, session: HubSession): void {
+    const handler = this.handlers[m.t] as (m: SessionToHub, s: HubSession) => void;
+    try {
+      handler(m, session);
+    } catch (err) {
+      this.log.error(`session ${session.id} ${m.t}: ${(err as Error).stack}`);
+      session.send({ t: 'reject', rid: 'rid' in m ? m.rid : 0, message: 'Internal error', detail: 'internal broker error' });
+    }
+  }
+
+  private done(session: HubSession, rid: RequestId): void {
+    if (rid) session.send({ t: 'done', rid });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What the hub knows of sessions and their subscriptions. The session process is the authority on
+ * protocol state; these records are the hub's view for routing, credit and supervision.
+ */
+import type { AckMode, HubToSession, WireMessage } from '../ipc/contract.js';
+
+/** The hub's record of one session process. */
+export interface HubSession {
+  id: number;
+  pid: number;
+  /** Sends a bus message to the session (batched per turn). */
+  send(message: HubToSession): void;
+  subs: Map<number, HubSubscription>;
+  /** The session has published at least once: flow control may pause it. */
+  producer: boolean;
+  /** False while the client socket is past its write watermark. */
+  writable: boolean;
+  login: string;
+  version: string;
+  remote: string;
+}
+
+/** The hub's view of one subscription of one session. */
+export interface HubSubscription {
+  session: HubSession;
+  /** The session's own key for this subscription. */
+  key: number;
+  dest: string;
+  ack: AckMode;
+  /** Credit: unacknowledged messages allowed, 0 = unlimited. */
+  prefetch: number;
+  /** Offers sent and not answered. */
+  pendingOffers: Set<number>;
+  /** Messages granted and not yet acknowledged (client ack modes). */
+  unacked: Set<number>;
+  /** The session passed an offer: offer nothing until it reports credit again. */
+  stalled: boolean;
+}
+
+/** A message held by the hub: what travels on the bus plus its accounted size. */
+export interface HeldMessage {
+  wire: WireMessage;
+  bytes: number;
+}
+
+/** Size charged against the memory watermark for a message. */
+export function messageBytes(wire: WireMessage): number {
+  let bytes = wire.body.length + wire.dest.length + 64;
+  for (const name in wire.headers) bytes += name.length + wire.headers[name].length + 2;
+  return bytes;
+}
+
+/** Whether `dest` names a topic (every subscriber gets a copy) rather than a queue. */
+export function isTopic(dest: string): boolean {
+  return dest.startsWith('/topic/');
+}

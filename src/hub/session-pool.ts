@@ -1,0 +1,176 @@
+/**
+ * SessionPool: pre-forked idle session processes, and the handoff of accepted sockets to them.
+ * A process start is the dearest thing the broker does, so idle sessions are kept ready and the pool
+ * forks more while sockets wait. Handoff can be refused (as Node cluster's `newconn` can): the socket
+ * then goes to another session.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { SessionConfig } from '../config.js';
+import type { HandoffMsg, HandoffReplyMsg } from '../ipc/contract.js';
+import type { Logger } from '../log.js';
+
+/** Pool settings. */
+export interface PoolOptions {
+  /** Compiled session entry point. */
+  script: string;
+  busPath: string;
+  prefork: number;
+  /** Forks allowed to be starting at once (each costs ~76 ms of CPU). */
+  maxStarting: number;
+  sessionConfig: SessionConfig;
+  /** V8 heap limit of one session, in MiB: one client cannot starve the others. */
+  sessionHeapMb: number;
+  log: Logger;
+}
+
+/** A forked session process as the pool sees it. */
+export interface PooledSession {
+  id: number;
+  child: ChildProcess;
+  state: 'starting' | 'idle' | 'busy';
+}
+
+/** Keeps `prefork` sessions idle, hands sockets over, reports exits. */
+export class SessionPool {
+  private readonly sessions = new Map<number, PooledSession>();
+  private readonly idle: PooledSession[] = [];
+  private readonly waiting: Socket[] = [];
+  private starting = 0;
+  private nextId = 1;
+  private stopping = false;
+  /** A session process exited (any cause). */
+  onExit: (session: PooledSession, code: number | null, signal: string | null) => void = () => {};
+
+  constructor(private readonly options: PoolOptions) {}
+
+  /** Forks the initial sessions; resolves once they are ready. */
+  async start(): Promise<void> {
+    const ready = Array.from({ length: this.options.prefork }, () => this.spawn());
+    await Promise.all(ready);
+  }
+
+  /** Sessions serving a client. */
+  get busyCount(): number {
+    return this.sessions.size - this.idle.length - this.starting;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Sockets accepted and waiting for a session. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Gives `socket` to an idle session, or queues it until one is ready. */
+  handoff(socket: Socket): void {
+    const session = this.idle.shift();
+    if (!session) {
+      this.waiting.push(socket);
+      socket.once('close', () => this.forgetWaiting(socket));
+    } else {
+      this.give(session, socket);
+    }
+    this.refill();
+  }
+
+  /** Signals every session; resolves when all have exited (SIGKILL after `graceMs`). */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const socket of this.waiting.splice(0)) socket.destroy();
+    const exits = [...this.sessions.values()].map((s) => exited(s.child));
+    for (const s of this.sessions.values()) if (s.state !== 'busy') s.child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      for (const s of this.sessions.values()) s.child.kill('SIGKILL');
+    }, graceMs);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  }
+
+  private give(session: PooledSession, socket: Socket): void {
+    session.state = 'busy';
+    const msg: HandoffMsg = { t: 'handoff', remote: `${socket.remoteAddress}:${socket.remotePort}` };
+    const onReply = (reply: HandoffReplyMsg) => {
+      if (reply?.t !== 'handoff-reply') return;
+      session.child.off('message', onReply);
+      if (reply.accepted) socket.destroy(); // the child has its own copy of the descriptor now
+      else this.handoff(socket);
+    };
+    session.child.on('message', onReply);
+    session.child.send(msg, socket, { keepOpen: true }, (err) => {
+      if (!err) return;
+      session.child.off('message', onReply);
+      this.options.log.warn(`handoff to session ${session.id} failed: ${err.message}`);
+      this.handoff(socket);
+    });
+  }
+
+  /** Forks until idle + starting covers prefork plus the sockets waiting. */
+  private refill(): void {
+    if (this.stopping) return;
+    const wanted = this.options.prefork + this.waiting.length;
+    while (this.idle.length + this.starting < wanted && this.starting < this.options.maxStarting) {
+      this.spawn().catch((err) => this.options.log.error(`fork failed: ${err.message}`));
+    }
+  }
+
+  private spawn(): Promise<void> {
+    const id = this.nextId++;
+    const child = fork(this.options.script, [], {
+      env: {
+        ...process.env,
+        STOMP_BROKER_BUS: this.options.busPath,
+        STOMP_BROKER_SESSION_ID: String(id),
+        STOMP_BROKER_SESSION_CONFIG: JSON.stringify(this.options.sessionConfig),
+      },
+      execArgv: [`--max-old-space-size=${this.options.sessionHeapMb}`],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const session: PooledSession = { id, child, state: 'starting' };
+    this.sessions.set(id, session);
+    this.starting++;
+    child.on('error', (err) => this.options.log.warn(`session ${id}: ${err.message}`));
+    child.once('exit', (code, signal) => this.exited(session, code, signal));
+    return new Promise((resolve, reject) => {
+      child.once('exit', () => reject(new Error(`session ${id} exited before it was ready`)));
+      child.on('message', (m: { t?: string }) => {
+        if (m?.t !== 'ready' || session.state !== 'starting') return;
+        this.starting--;
+        this.becomeIdle(session);
+        resolve();
+      });
+    });
+  }
+
+  private becomeIdle(session: PooledSession): void {
+    const socket = this.waiting.shift();
+    if (socket) {
+      this.give(session, socket);
+      this.refill();
+      return;
+    }
+    session.state = 'idle';
+    this.idle.push(session);
+  }
+
+  private exited(session: PooledSession, code: number | null, signal: string | null): void {
+    this.sessions.delete(session.id);
+    if (session.state === 'starting') this.starting--;
+    const i = this.idle.indexOf(session);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.onExit(session, code, signal);
+    this.refill();
+  }
+
+  private forgetWaiting(socket: Socket): void {
+    const i = this.waiting.indexOf(socket);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}

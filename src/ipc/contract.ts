@@ -1,0 +1,140 @@
+/**
+ * The bus contract: every message between the hub and a session (and the CLI's control client).
+ * This is the only file that declares a bus message; both sides import it. A change to any shape
+ * bumps BUS_VERSION, which the hub checks in `hello`.
+ */
+import type { Headers, StompVersion } from '../protocol/frame.js';
+
+/** Version of this contract; a session speaking another version is turned away. */
+export const BUS_VERSION = 1;
+
+/** How a subscription acknowledges (STOMP SUBSCRIBE `ack`). */
+export type AckMode = 'auto' | 'client' | 'client-individual';
+
+/** A message as it travels from the hub to a session. */
+export interface WireMessage {
+  /** Broker-wide message id, stable across redeliveries. */
+  id: number;
+  /** Destination the message was sent to. */
+  dest: string;
+  /** Headers of the SEND, minus those that belong to the SEND frame itself. */
+  headers: Headers;
+  body: Buffer;
+  /** Times handed to a consumer before this delivery. */
+  redeliveries: number;
+}
+
+/** Request id for messages that want an answer (`done`/`reject`); 0 = no answer wanted. */
+export type RequestId = number;
+
+// ---------------------------------------------------------------------------------------------
+// Session → hub
+// ---------------------------------------------------------------------------------------------
+
+/** First message on the bus: who this session is and which contract it speaks. */
+export interface HelloMsg { t: 'hello'; v: number; session: number; pid: number }
+/** The client finished CONNECT: for `status` and logs. */
+export interface ConnectedMsg { t: 'connected'; login: string; version: StompVersion; remote: string }
+/** A SEND (outside a transaction). */
+export interface PublishMsg { t: 'publish'; dest: string; headers: Headers; body: Buffer; rid: RequestId }
+/** A SUBSCRIBE; `sub` is the session's own key for it, `prefetch` 0 = unlimited. */
+export interface SubscribeMsg {
+  t: 'subscribe'; sub: number; dest: string; ack: AckMode; prefetch: number; rid: RequestId;
+}
+/** An UNSUBSCRIBE: the hub drops the subscription and requeues what it held unacknowledged. */
+export interface UnsubscribeMsg { t: 'unsubscribe'; sub: number; rid: RequestId }
+/** Answer to an offer: this session's subscription `sub` takes it, if it may. */
+export interface ClaimMsg { t: 'claim'; offer: number; sub: number }
+/** Answer to an offer: not taken (no matching subscription, no credit, socket full). */
+export interface PassMsg { t: 'pass'; offer: number }
+/** The client acknowledged these messages. */
+export interface AckMsg { t: 'ack'; ids: number[]; rid: RequestId }
+/** The client refused these messages: they go back to their queue, redelivered. */
+export interface NackMsg { t: 'nack'; ids: number[]; rid: RequestId }
+/** One operation of a committed transaction, in the order the client sent it. */
+export type TxOp =
+  | { t: 'publish'; dest: string; headers: Headers; body: Buffer }
+  | { t: 'ack'; ids: number[] }
+  | { t: 'nack'; ids: number[] };
+/** A COMMIT: the hub applies every operation at once. */
+export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
+/** A barrier: answered once everything this session sent before it has taken effect. */
+export interface SyncMsg { t: 'sync'; rid: RequestId }
+/** Consumer back-pressure: the client socket is past (or back under) its write watermark. */
+export interface FlowMsg { t: 'flow'; writable: boolean }
+/** The CLI's `status`: asks for a snapshot of the broker. */
+export interface StatusRequestMsg { t: 'status'; rid: RequestId }
+
+/** Everything a session (or the control client) may send to the hub. */
+export type SessionToHub =
+  | HelloMsg | ConnectedMsg | PublishMsg | SubscribeMsg | UnsubscribeMsg | ClaimMsg | PassMsg | AckMsg
+  | NackMsg | CommitMsg | SyncMsg | FlowMsg | StatusRequestMsg;
+
+// ---------------------------------------------------------------------------------------------
+// Hub → session
+// ---------------------------------------------------------------------------------------------
+
+/** The hub accepts the session's hello. */
+export interface WelcomeMsg { t: 'welcome'; v: number }
+/** A queue message offered to subscription `sub` of this session; answer `claim` or `pass`. */
+export interface OfferMsg { t: 'offer'; offer: number; sub: number; msg: WireMessage }
+/** The claim won: deliver the offered message. */
+export interface GrantMsg { t: 'grant'; offer: number }
+/** The claim lost: another session took the message. */
+export interface RefuseMsg { t: 'refuse'; offer: number }
+/** A topic message: deliver to every subscription of this session on `msg.dest`. */
+export interface DeliverMsg { t: 'deliver'; msg: WireMessage }
+/** Request `rid` has taken effect. */
+export interface DoneMsg { t: 'done'; rid: RequestId }
+/** Request `rid` (or an unanswered one, rid 0) was refused; the session sends ERROR and closes. */
+export interface RejectMsg { t: 'reject'; rid: RequestId; message: string; detail: string }
+/** Producer flow control: stop (or resume) reading the client socket. */
+export interface ThrottleMsg { t: 'throttle'; paused: boolean }
+/** The broker is stopping: send the client an ERROR and close. */
+export interface ShutdownMsg { t: 'shutdown'; message: string }
+/** Answer to `status`. */
+export interface StatusReplyMsg { t: 'status-reply'; rid: RequestId; status: BrokerStatus }
+
+/** Everything the hub may send to a session (or the control client). */
+export type HubToSession =
+  | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | DoneMsg | RejectMsg | ThrottleMsg
+  | ShutdownMsg | StatusReplyMsg;
+
+// ---------------------------------------------------------------------------------------------
+// Parent ↔ child over the child_process channel (socket handoff, like cluster's `newconn`)
+// ---------------------------------------------------------------------------------------------
+
+/** Sent with the client socket as handle: serve this client. */
+export interface HandoffMsg { t: 'handoff'; remote: string }
+/** The child's answer: it took the socket, or refused it (the hub then gives it to another). */
+export interface HandoffReplyMsg { t: 'handoff-reply'; accepted: boolean }
+/** The child is up and joined the bus: it can take a client. */
+export interface ReadyMsg { t: 'ready' }
+
+/** Snapshot of the broker for `stomp-broker status`. */
+export interface BrokerStatus {
+  pid: number;
+  version: string;
+  uptimeMs: number;
+  host: string;
+  port: number;
+  connections: number;
+  idleSessions: number;
+  destinations: DestinationStatus[];
+}
+
+/** One destination's numbers. */
+export interface DestinationStatus {
+  name: string;
+  kind: 'queue' | 'topic';
+  depth: number;
+  consumers: number;
+  inFlight: number;
+  enqueued: number;
+  delivered: number;
+}
+
+/** A dispatch table typed from a union: a new message kind fails `tsc` until it is handled. */
+export type Handlers<U extends { t: string }, Ctx = void> = {
+  [K in U['t']]: (m: Extract<U, { t: K }>, ctx: Ctx) => void;
+};

@@ -1,0 +1,80 @@
+/**
+ * Typed header accessors and per-command header rules. Each returns a value or throws a StompError
+ * whose title is what the client sees in the ERROR frame's `message` header.
+ */
+import { fail } from './errors.js';
+import {
+  type Frame, HEADER_ACK, HEADER_ACTIVEMQ_PREFETCH, HEADER_HEART_BEAT, HEADER_PREFETCH_COUNT,
+  type StompVersion, SUPPORTED_VERSIONS,
+} from './frame.js';
+import type { AckMode } from '../ipc/contract.js';
+
+/** The header's value; a missing or (where `nonEmpty`) empty header is an error. */
+export function requireHeader(frame: Frame, name: string, nonEmpty = true): string {
+  const value = frame.headers[name];
+  if (value === undefined || (nonEmpty && value === '')) {
+    throw fail('MISSING_HEADER', 'Missing header', `${frame.command} frame requires the '${name}' header.`);
+  }
+  return value;
+}
+
+/** A non-negative decimal integer header, or `fallback` when absent. */
+export function integerHeader(frame: Frame, name: string, fallback: number): number {
+  const value = frame.headers[name];
+  if (value === undefined) return fallback;
+  if (!/^\d{1,15}$/.test(value.trim())) {
+    throw fail('BAD_HEADER', 'Invalid header', `'${name}' must be a non-negative integer, got '${value}'.`);
+  }
+  return Number(value.trim());
+}
+
+/** SUBSCRIBE `ack`: auto (default), client or client-individual (1.1+). */
+export function ackModeHeader(frame: Frame, version: StompVersion): AckMode {
+  const value = frame.headers[HEADER_ACK] ?? 'auto';
+  if (value === 'auto' || value === 'client') return value;
+  if (value === 'client-individual' && version !== '1.0') return value;
+  throw fail('BAD_HEADER', 'Invalid ack mode', `ack must be auto, client or client-individual, got '${value}'.`);
+}
+
+/** Credit from RabbitMQ's `prefetch-count` or ActiveMQ's `activemq.prefetchSize`; 0 = unlimited. */
+export function prefetchHeader(frame: Frame, fallback: number): number {
+  if (frame.headers[HEADER_PREFETCH_COUNT] !== undefined) return integerHeader(frame, HEADER_PREFETCH_COUNT, fallback);
+  return integerHeader(frame, HEADER_ACTIVEMQ_PREFETCH, fallback);
+}
+
+/** CONNECT `heart-beat`: "cx,cy", both non-negative integers; absent means 0,0. */
+export function heartBeatHeader(frame: Frame): [number, number] {
+  const value = frame.headers[HEADER_HEART_BEAT];
+  if (value === undefined) return [0, 0];
+  const m = /^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$/.exec(value);
+  if (!m) throw fail('BAD_HEADER', 'Invalid heart-beat header', `heart-beat must be "cx,cy", got '${value}'.`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * The highest version both sides speak. No `accept-version` means a 1.0 client (STOMP 1.1
+ * "Protocol Negotiation"); a list without any of ours is an error.
+ */
+export function negotiateVersion(acceptVersion: string | undefined): StompVersion {
+  if (acceptVersion === undefined) return '1.0';
+  const offered = acceptVersion.split(',').map((v) => v.trim());
+  for (let i = SUPPORTED_VERSIONS.length - 1; i >= 0; i--) {
+    if (offered.includes(SUPPORTED_VERSIONS[i])) return SUPPORTED_VERSIONS[i];
+  }
+  throw fail('UNSUPPORTED_VERSION', 'Supported protocol versions are ' + SUPPORTED_VERSIONS.join(','),
+    `This broker speaks STOMP ${SUPPORTED_VERSIONS.join(', ')}; the client accepts ${acceptVersion}.`);
+}
+
+/**
+ * Heart-beat negotiation (STOMP 1.1 "Heart-beating"): the interval each way is the larger of what one
+ * side offers and the other wants, 0 when either is 0. The broker offers what the client wants, no
+ * lower than its configured minimum, as RabbitMQ does.
+ */
+export function negotiateHeartBeat(client: [number, number], minimum: [number, number]): {
+  send: number; receive: number; header: string;
+} {
+  const [cx, cy] = client;
+  const send = cy === 0 ? 0 : Math.max(cy, minimum[0]);
+  const receive = cx === 0 ? 0 : Math.max(cx, minimum[1]);
+  return { send, receive, header: `${send},${receive}` };
+}

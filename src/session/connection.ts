@@ -1,0 +1,148 @@
+/**
+ * Connection: the client socket with its parser and writer, heart-beats, the CONNECT deadline,
+ * limits and back-pressure. Like RabbitMQ's reader: it knows bytes and frames, not their meaning.
+ */
+import type { Socket } from 'node:net';
+import type { SessionConfig } from '../config.js';
+import { StompError, toErrorFrame } from '../protocol/errors.js';
+import type { Frame, StompVersion } from '../protocol/frame.js';
+import { FrameParser } from '../protocol/parser.js';
+import { HEARTBEAT, serializeFrame } from '../protocol/writer.js';
+
+/** Why reading from the client is paused. */
+export type PauseReason = 'throttle' | 'bus';
+
+/** A STOMP connection over one socket. */
+export class Connection {
+  private readonly parser: FrameParser;
+  private version: StompVersion = '1.0';
+  private lastRead = Date.now();
+  private lastWrite = Date.now();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pausedBy = new Set<PauseReason>();
+  private closing = false;
+  private connectTimer: NodeJS.Timeout;
+  /** False while unsent bytes exceed the consumer watermark. */
+  writable = true;
+  onFrame: (frame: Frame) => void = () => {};
+  onClose: () => void = () => {};
+  onWritable: (writable: boolean) => void = () => {};
+
+  constructor(private readonly socket: Socket, private readonly config: SessionConfig) {
+    this.parser = new FrameParser((f) => this.frame(f), (e) => this.fail(e), {
+      maxFrameSize: config.maxFrameSizeBeforeConnect,
+      maxHeaderLines: config.maxHeaderLines,
+      maxHeaderLineLength: config.maxHeaderLineLength,
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.lastRead = Date.now();
+      if (!this.closing) this.parser.push(chunk);
+    });
+    socket.on('drain', () => this.drained());
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => this.close());
+    socket.once('close', () => this.closed());
+    this.connectTimer = setTimeout(() => this.connectDeadline(), config.connectTimeoutMs);
+  }
+
+  /** Bytes written and not yet sent. */
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Whether the connection is closing or closed: nothing more is read. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  write(frame: Frame): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(serializeFrame(frame, this.version));
+    this.lastWrite = Date.now();
+    if (this.writable && this.socket.writableLength > this.config.consumerWriteWatermark) {
+      this.writable = false;
+      this.onWritable(false);
+    }
+  }
+
+  /** Sends ERROR for `err` (with the offending frame's receipt-id) and closes. */
+  fail(err: StompError, frame?: Frame): void {
+    if (this.closing) return;
+    this.write(toErrorFrame(err, frame));
+    this.close();
+  }
+
+  /** Stops reading, flushes what was written, closes. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.clearTimers();
+    this.socket.end();
+    // A peer that never reads must not keep the session alive.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  /** Negotiated version and post-CONNECT limits (STOMP 1.2: CONNECT itself is never unescaped). */
+  connected(version: StompVersion): void {
+    clearTimeout(this.connectTimer);
+    this.version = version;
+    this.parser.version = version;
+    this.parser.limits = { ...this.parser.limits, maxFrameSize: this.config.maxFrameSize };
+  }
+
+  /** Heart-beats (STOMP 1.1 "Heart-beating"); a silent client is dropped after twice its interval. */
+  startHeartbeat(send: number, receive: number): void {
+    if (send > 0) {
+      this.timers.push(setInterval(() => {
+        if (Date.now() - this.lastWrite >= send && !this.socket.destroyed) {
+          this.socket.write(HEARTBEAT);
+          this.lastWrite = Date.now();
+        }
+      }, send));
+    }
+    if (receive > 0) {
+      this.timers.push(setInterval(() => {
+        if (Date.now() - this.lastRead > receive * 2) {
+          this.fail(new StompError('HEARTBEAT_TIMEOUT', 'Heart-beat timeout',
+            `No data from the client for more than ${receive * 2} ms.`));
+        }
+      }, receive));
+    }
+  }
+
+  /** Pauses reading for `reason` until every reason is lifted. */
+  setPaused(reason: PauseReason, paused: boolean): void {
+    if (paused) this.pausedBy.add(reason);
+    else this.pausedBy.delete(reason);
+    if (this.pausedBy.size > 0) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private frame(frame: Frame): void {
+    if (!this.closing) this.onFrame(frame);
+  }
+
+  private drained(): void {
+    if (this.writable) return;
+    this.writable = true;
+    this.onWritable(true);
+  }
+
+  private connectDeadline(): void {
+    this.fail(new StompError('CONNECT_TIMEOUT', 'Connect timeout',
+      `No CONNECT frame within ${this.config.connectTimeoutMs} ms.`));
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.connectTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.length = 0;
+  }
+
+  private closed(): void {
+    this.closing = true;
+    this.clearTimers();
+    this.onClose();
+  }
+}

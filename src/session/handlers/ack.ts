@@ -1,0 +1,53 @@
+/**
+ * ACK / NACK. `client` mode settles every earlier unacknowledged message of the subscription too
+ * (cumulative, as RabbitMQ does for both); `client-individual` settles only the one named.
+ */
+import { fail } from '../../protocol/errors.js';
+import { type Frame, HEADER_ID, HEADER_MESSAGE_ID } from '../../protocol/frame.js';
+import { requireHeader } from '../../protocol/headers.js';
+import type { SessionContext } from '../context.js';
+import type { Delivery } from '../state.js';
+import { receiptOnly, transactionOf } from './transaction.js';
+
+/** ACK (STOMP 1.2 "ACK"). */
+export function handleAck(frame: Frame, ctx: SessionContext): void {
+  settle(frame, ctx, 'ack');
+}
+
+/** NACK (STOMP 1.2 "NACK"): queue messages go back to their queue, redelivered. */
+export function handleNack(frame: Frame, ctx: SessionContext): void {
+  settle(frame, ctx, 'nack');
+}
+
+function settle(frame: Frame, ctx: SessionContext, kind: 'ack' | 'nack'): void {
+  const deliveries = named(frame, ctx);
+  const ids = deliveries.filter((d) => d.fromQueue).map((d) => d.msgId);
+  const tx = transactionOf(frame, ctx);
+  if (tx) {
+    tx.ops.push({ t: kind, ids });
+    tx.settles.push(...deliveries);
+    receiptOnly(frame, ctx);
+    return;
+  }
+  ctx.state.untrack(deliveries);
+  if (ids.length > 0) ctx.bus({ t: kind, ids, rid: ctx.receiptFor(frame) });
+  else receiptOnly(frame, ctx);
+}
+
+/** The deliveries an ACK/NACK settles. 1.2 names the `ack` header's value in `id`; 1.0/1.1 name `message-id`. */
+function named(frame: Frame, ctx: SessionContext): Delivery[] {
+  const header = ctx.state.version === '1.2' ? HEADER_ID : HEADER_MESSAGE_ID;
+  const ackId = requireHeader(frame, header);
+  const delivery = ctx.state.unacked.get(ackId);
+  if (!delivery) {
+    throw fail('UNKNOWN_MESSAGE', 'Unknown message',
+      `${frame.command} names '${ackId}', which is not a message awaiting acknowledgement on this connection.`);
+  }
+  if (delivery.sub.ack === 'client-individual') return [delivery];
+  const settled: Delivery[] = [];
+  for (const d of delivery.sub.unacked.values()) {
+    settled.push(d);
+    if (d === delivery) break;
+  }
+  return settled;
+}

@@ -1,0 +1,42 @@
+/**
+ * CONNECT / STOMP: version negotiation, heart-beats, CONNECTED. Steps are listed in order, as aedes'
+ * `connectActions`.
+ */
+import { fail } from '../../protocol/errors.js';
+import {
+  type Frame, HEADER_ACCEPT_VERSION, HEADER_HEART_BEAT, HEADER_LOGIN, HEADER_SERVER, HEADER_SESSION,
+  HEADER_VERSION, type StompVersion,
+} from '../../protocol/frame.js';
+import { heartBeatHeader, negotiateHeartBeat, negotiateVersion } from '../../protocol/headers.js';
+import { BROKER_VERSION } from '../../version.js';
+import type { SessionContext } from '../context.js';
+
+interface ConnectSteps {
+  version: StompVersion;
+  heartBeat: { send: number; receive: number; header: string };
+}
+
+/** CONNECT and STOMP (STOMP 1.2 "Connecting"). */
+export function handleConnect(frame: Frame, ctx: SessionContext): void {
+  if (ctx.state.connected) throw fail('ALREADY_CONNECTED', 'Already connected', 'This session is already connected.');
+  const version = negotiateVersion(frame.headers[HEADER_ACCEPT_VERSION]);
+  const heartBeat = negotiateHeartBeat(heartBeatHeader(frame), ctx.config.heartbeat);
+  const steps: ConnectSteps = { version, heartBeat };
+  ctx.state.connected = true;
+  ctx.state.version = version;
+  ctx.state.login = frame.headers[HEADER_LOGIN] ?? '';
+  sendConnected(ctx, steps);
+  ctx.connection.connected(version);
+  ctx.connection.startHeartbeat(heartBeat.send, heartBeat.receive);
+  ctx.bus({ t: 'connected', login: ctx.state.login, version, remote: ctx.remote });
+}
+
+function sendConnected(ctx: SessionContext, { version, heartBeat }: ConnectSteps): void {
+  const headers: Record<string, string> = {
+    [HEADER_VERSION]: version,
+    [HEADER_SERVER]: `stomp-broker/${BROKER_VERSION}`,
+    [HEADER_SESSION]: ctx.sessionName,
+  };
+  if (version !== '1.0') headers[HEADER_HEART_BEAT] = heartBeat.header;
+  ctx.send({ command: 'CONNECTED', headers, body: Buffer.alloc(0) });
+}

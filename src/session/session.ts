@@ -1,0 +1,172 @@
+/**
+ * Session: one client, in its own process. Feeds client frames to the processor and hub messages to
+ * their handlers, and decides from its own SUBSCRIBE state whether and how the client gets a message.
+ */
+import type { Socket } from 'node:net';
+import type { SessionConfig } from '../config.js';
+import type {
+  Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
+} from '../ipc/contract.js';
+import type { BusPeer } from '../ipc/transport.js';
+import { topicMatches } from '../protocol/destination.js';
+import { StompError } from '../protocol/errors.js';
+import {
+  type Frame, HEADER_ACK, HEADER_DESTINATION, HEADER_MESSAGE_ID, HEADER_RECEIPT, HEADER_RECEIPT_ID,
+  HEADER_REDELIVERED, HEADER_SUBSCRIPTION, type Headers,
+} from '../protocol/frame.js';
+import { Connection } from './connection.js';
+import type { ConnectionControl, SessionContext } from './context.js';
+import { processFrame } from './processor.js';
+import { SessionState, type Subscription } from './state.js';
+
+type Bus = BusPeer<HubToSession, SessionToHub>;
+
+/** Bytes queued towards the hub past which the client socket stops being read. */
+const BUS_BACKLOG_LIMIT = 8 * 1024 * 1024;
+
+/** One client's session. */
+export class Session implements SessionContext {
+  readonly state = new SessionState();
+  readonly connection: ConnectionControl;
+  private readonly conn: Connection;
+  private closeAfterRid: RequestId = 0;
+  private readonly hubHandlers: Handlers<HubToSession>;
+  /** Topic messages dropped because this client reads too slowly. */
+  droppedTopicMessages = 0;
+
+  constructor(
+    socket: Socket,
+    private readonly hub: Bus,
+    readonly config: SessionConfig,
+    readonly sessionName: string,
+    readonly remote: string,
+  ) {
+    this.conn = new Connection(socket, config);
+    this.connection = this.conn;
+    this.conn.onFrame = (frame) => this.clientFrame(frame);
+    this.conn.onWritable = (writable) => this.bus({ t: 'flow', writable });
+    this.hubHandlers = this.makeHubHandlers();
+    hub.onMessage = (m) => (this.hubHandlers[m.t] as (m: HubToSession) => void)(m);
+    hub.socket.on('drain', () => this.conn.setPaused('bus', false));
+  }
+
+  /** Called when the client connection has closed. */
+  set onClose(fn: () => void) {
+    this.conn.onClose = fn;
+  }
+
+  send(frame: Frame): void {
+    this.conn.write(frame);
+  }
+
+  bus(message: SessionToHub): void {
+    this.hub.send(message);
+  }
+
+  receiptFor(frame: Frame): RequestId {
+    const receipt = frame.headers[HEADER_RECEIPT];
+    if (receipt === undefined) return 0;
+    const rid = this.state.newRequestId();
+    this.state.receipts.set(rid, receipt);
+    return rid;
+  }
+
+  closeAfter(rid: RequestId): void {
+    this.closeAfterRid = rid;
+  }
+
+  private clientFrame(frame: Frame): void {
+    if (this.closeAfterRid) return; // DISCONNECT was the last frame that counts
+    const err = processFrame(frame, this);
+    if (err) this.conn.fail(err, frame);
+    if (this.hub.backlog > BUS_BACKLOG_LIMIT) this.conn.setPaused('bus', true);
+  }
+
+  private makeHubHandlers(): Handlers<HubToSession> {
+    return {
+      welcome: () => {},
+      'status-reply': () => {},
+      offer: (m) => this.offered(m.offer, m.sub, m.msg),
+      grant: (m) => this.answered(m.offer, true),
+      refuse: (m) => this.answered(m.offer, false),
+      deliver: (m) => this.topicMessage(m.msg),
+      done: (m) => this.requestDone(m.rid),
+      reject: (m) => this.rejected(m.rid, m.message, m.detail),
+      throttle: (m) => this.conn.setPaused('throttle', m.paused),
+      shutdown: (m) => this.conn.fail(new StompError('SHUTDOWN', m.message, 'The broker is shutting down.')),
+    };
+  }
+
+  /** A queue message is offered: claim it if this subscription may take it now. */
+  private offered(offer: number, key: number, msg: WireMessage): void {
+    const sub = this.state.subsByKey.get(key);
+    const full = sub !== undefined && sub.prefetch > 0 && sub.unacked.size + sub.claims >= sub.prefetch;
+    if (!sub || sub.closed || full || !this.conn.writable || this.conn.isClosing) {
+      this.bus({ t: 'pass', offer });
+      return;
+    }
+    sub.claims++;
+    this.pendingOffers.set(offer, { sub, msg });
+    this.bus({ t: 'claim', offer, sub: key });
+  }
+
+  private readonly pendingOffers = new Map<number, { sub: Subscription; msg: WireMessage }>();
+
+  private answered(offer: number, granted: boolean): void {
+    const pending = this.pendingOffers.get(offer);
+    if (!pending) return;
+    this.pendingOffers.delete(offer);
+    const { sub, msg } = pending;
+    sub.claims--;
+    if (sub.closed && sub.claims === 0) this.state.subsByKey.delete(sub.key);
+    if (!granted) return;
+    // A closed client-mode subscription's grant is returned by the hub at UNSUBSCRIBE; an auto-ack
+    // one is already settled, so the client still gets it rather than have it lost.
+    if (!sub.closed || sub.ack === 'auto') this.deliver(sub, msg, true);
+  }
+
+  private topicMessage(msg: WireMessage): void {
+    for (const sub of this.state.subscriptionsFor((s) => topicMatches(s.dest, msg.dest))) {
+      if (this.conn.backlog > this.config.topicDropWatermark) {
+        this.droppedTopicMessages++;
+        continue;
+      }
+      this.deliver(sub, msg, false);
+    }
+  }
+
+  /** Writes MESSAGE (STOMP 1.2 "MESSAGE") and, in client ack modes, awaits its ACK/NACK. */
+  private deliver(sub: Subscription, msg: WireMessage, fromQueue: boolean): void {
+    const { state } = this;
+    const messageId = String(msg.id);
+    const headers: Headers = {
+      [HEADER_SUBSCRIPTION]: sub.id,
+      [HEADER_MESSAGE_ID]: messageId,
+      [HEADER_DESTINATION]: msg.dest,
+    };
+    if (msg.redeliveries > 0) headers[HEADER_REDELIVERED] = 'true';
+    if (sub.ack !== 'auto') {
+      const ackId = state.version === '1.2' ? state.newDeliveryTag() : messageId;
+      if (state.version === '1.2') headers[HEADER_ACK] = ackId;
+      state.track({ ackId, msgId: msg.id, sub, fromQueue });
+    }
+    Object.assign(headers, msg.headers);
+    this.conn.write({ command: 'MESSAGE', headers, body: msg.body });
+  }
+
+  private requestDone(rid: RequestId): void {
+    const receipt = this.state.receipts.get(rid);
+    if (receipt !== undefined) {
+      this.state.receipts.delete(rid);
+      this.conn.write({ command: 'RECEIPT', headers: { [HEADER_RECEIPT_ID]: receipt }, body: Buffer.alloc(0) });
+    }
+    if (rid === this.closeAfterRid) this.conn.close();
+  }
+
+  private rejected(rid: RequestId, message: string, detail: string): void {
+    const receipt = this.state.receipts.get(rid);
+    const frame = receipt === undefined ? undefined
+      : { command: 'SEND', headers: { [HEADER_RECEIPT]: receipt }, body: Buffer.alloc(0) };
+    this.conn.fail(new StompError('RESOURCE_LIMIT', message, detail), frame);
+  }
+}
