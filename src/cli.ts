@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
 import { Hub } from './hub/hub.js';
+import { ConfigError } from './hub/policy.js';
 import { DataDirLockedError, defaultPidfile, isAlive, readBrokerInfo, readPidfile } from './hub/run-files.js';
 import type { BrokerStatus, HubToSession, SessionToHub } from './ipc/contract.js';
 import { connectBus } from './ipc/transport.js';
@@ -34,7 +35,8 @@ function heartbeatPair(value: string): [number, number] {
 interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
-  pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number;
+  pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number; config?: string;
+  store: 'lmdb' | 'memory';
 }
 
 function startCommand(program: Command): void {
@@ -53,6 +55,9 @@ function startCommand(program: Command): void {
       positiveInt, d.defaultPrefetch)
     .option('--max-memory <bytes>', 'queued bytes past which producers are paused', byteSize, d.memoryHighWatermark)
     .option('--offer-fanout <n>', 'sessions a queue message is offered to at once', positiveInt, d.offerFanout)
+    .option('--config <file>', 'destination policies (JSON): persistence, retries, dead letters, bounds …')
+    .addOption(new Option('--store <kind>', 'where persistent messages go').choices(['lmdb', 'memory'])
+      .default(d.store))
     .option('--daemonize', 'run in the background; logs go to <data-dir>/stomp-broker.log', false)
     .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug'])
@@ -68,7 +73,7 @@ function configOf(opts: StartOptions): BrokerConfig {
     ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
-    offerFanout: Math.max(1, opts.offerFanout),
+    offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
   };
 }
 
@@ -78,8 +83,9 @@ async function runBroker(opts: StartOptions): Promise<void> {
   try {
     await hub.start();
   } catch (err) {
-    const message = err instanceof DataDirLockedError || (err as NodeJS.ErrnoException).code
-      ? (err as Error).message : (err as Error).stack;
+    const expected = err instanceof DataDirLockedError || err instanceof ConfigError
+      || (err as NodeJS.ErrnoException).code !== undefined;
+    const message = expected ? (err as Error).message : (err as Error).stack;
     process.stderr.write(`stomp-broker: cannot start: ${message}\n`);
     process.exit(1);
   }

@@ -34,6 +34,10 @@ export interface BrokerConfig {
   /** Past this many unsent bytes a consumer's topic messages are dropped (and counted). */
   topicDropWatermark: number;
   logLevel: LogLevel;
+  /** Destination policies (JSON file), or '' for none. */
+  configFile: string;
+  /** Where persistent messages go: the lmdb store in dataDir, or memory only. */
+  store: 'lmdb' | 'memory';
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -58,6 +62,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   consumerWriteWatermark: 1024 * 1024,
   topicDropWatermark: 64 * 1024 * 1024,
   logLevel: 'info',
+  configFile: '',
+  store: 'lmdb',
 };
 
 /** The subset of the configuration a session process needs, passed to it at fork. */

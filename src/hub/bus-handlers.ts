@@ -9,12 +9,15 @@ import type { Router } from './router.js';
 /** What the handlers need from the hub besides the router. */
 export interface HubServices {
   router: Router;
-  /** Answers request `rid` once everything the session sent before it has taken effect. */
-  done(session: HubSession, rid: RequestId): void;
+  /**
+   * Answers request `rid` (done, or reject if `work` fails) once `work` and everything the session
+   * asked before it have taken effect, so answers leave in request order.
+   */
+  complete(session: HubSession, work: Promise<void> | undefined, rid: RequestId): void;
 }
 
 /** Builds the hub's dispatch table for session messages. */
-export function sessionHandlers({ router, done }: HubServices): Handlers<SessionToHub, HubSession> {
+export function sessionHandlers({ router, complete }: HubServices): Handlers<SessionToHub, HubSession> {
   return {
     hello: () => {}, // handled when the peer is admitted
     status: () => {}, // control clients only
@@ -22,39 +25,17 @@ export function sessionHandlers({ router, done }: HubServices): Handlers<Session
       s.login = m.login;
       s.version = m.version;
       s.remote = m.remote;
+      s.clientId = m.clientId;
     },
-    publish: (m, s) => {
-      router.publish(s, m.dest, m.headers, m.body);
-      done(s, m.rid);
-    },
-    subscribe: (m, s) => {
-      router.subscribe(s, m.sub, m.dest, m.ack, m.prefetch);
-      done(s, m.rid);
-    },
-    unsubscribe: (m, s) => {
-      router.unsubscribe(s, m.sub);
-      done(s, m.rid);
-    },
+    publish: (m, s) => complete(s, router.publish(s, m.dest, m.headers, m.body, m.props), m.rid),
+    subscribe: (m, s) => complete(s, router.subscribe(s, m.sub, m.dest, m.ack, m.prefetch, m.ackTimeoutMs, m.durable), m.rid),
+    unsubscribe: (m, s) => complete(s, router.unsubscribe(s, m.sub, m.forget), m.rid),
     claim: (m, s) => router.claim(s, m.offer, m.sub),
     pass: (m, s) => router.pass(s, m.offer),
-    ack: (m, s) => {
-      router.ack(s, m.ids);
-      done(s, m.rid);
-    },
-    nack: (m, s) => {
-      router.nack(s, m.ids);
-      done(s, m.rid);
-    },
-    commit: (m, s) => {
-      // Applied in one turn of the hub: no other session's frame can interleave.
-      for (const op of m.ops) {
-        if (op.t === 'publish') router.publish(s, op.dest, op.headers, op.body);
-        else if (op.t === 'ack') router.ack(s, op.ids);
-        else router.nack(s, op.ids);
-      }
-      done(s, m.rid);
-    },
-    sync: (m, s) => done(s, m.rid),
+    ack: (m, s) => complete(s, router.ack(s, m.ids), m.rid),
+    nack: (m, s) => complete(s, router.nack(s, m.ids, m.options), m.rid),
+    commit: (m, s) => complete(s, router.commit(s, m.ops), m.rid),
+    sync: (m, s) => complete(s, undefined, m.rid),
     flow: (m, s) => router.setWritable(s, m.writable),
   };
 }

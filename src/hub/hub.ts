@@ -10,15 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrokerConfig, sessionConfigOf } from '../config.js';
 import {
-  BUS_VERSION, type BrokerStatus, type HubToSession, type RequestId, type SessionToHub,
+  BUS_VERSION, type BrokerStatus, type Handlers, type HubToSession, type RequestId, type SessionToHub,
 } from '../ipc/contract.js';
+import { openStore, type QueueStore } from '../store/store.js';
+import { loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
 import { Logger } from '../log.js';
 import { BROKER_VERSION } from '../version.js';
 import { sessionHandlers } from './bus-handlers.js';
 import { listen } from './listener.js';
 import type { HubSession } from './model.js';
-import { Router } from './router.js';
+import { Refusal, Router } from './router.js';
 import {
   defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, writeBrokerInfo, writePidfile,
 } from './run-files.js';
@@ -36,9 +38,10 @@ export interface HubOptions {
 /** A running broker. */
 export class Hub {
   readonly log: Logger;
-  readonly router: Router;
+  router!: Router;
+  private store: QueueStore | null = null;
   private readonly sessions = new Map<number, HubSession>();
-  private readonly handlers;
+  private handlers!: Handlers<SessionToHub, HubSession>;
   private pool!: SessionPool;
   private bus!: BusServer<SessionToHub, HubToSession>;
   private server!: net.Server;
@@ -49,8 +52,6 @@ export class Hub {
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
     this.log = new Logger('hub', config.logLevel);
-    this.router = new Router(config);
-    this.handlers = sessionHandlers({ router: this.router, done: (s, rid) => this.done(s, rid) });
   }
 
   /** The port actually listened on (differs from config.port when that is 0). */
@@ -62,9 +63,17 @@ export class Hub {
   /** Locks the data directory, starts the bus, the session pool and the listener. */
   async start(): Promise<void> {
     const { config } = this;
+    const fileConfig = config.configFile ? loadConfigFile(config.configFile) : { destinations: [] };
     this.releaseLock = await lockDataDir(config.dataDir);
     try {
       writePidfile(this.pidfile);
+      this.store = await openStore({ dataDir: config.dataDir, kind: config.store });
+      this.router = new Router(config, this.store, fileConfig);
+      this.handlers = sessionHandlers({
+        router: this.router, complete: (s, work, rid) => this.complete(s, work, rid),
+      });
+      const recovered = await this.router.recover();
+      if (recovered > 0) this.log.info(`recovered ${recovered} stored messages`);
       this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stomp-broker-'));
       this.bus = new BusServer(path.join(this.runDir, 'bus.sock'));
       this.bus.onPeer = (peer) => this.admit(peer);
@@ -125,6 +134,9 @@ export class Hub {
 
   private async cleanup(): Promise<void> {
     this.bus?.stop();
+    this.router?.close();
+    await this.store?.close().catch((err: Error) => this.log.error(`closing the store: ${err.message}`));
+    this.store = null;
     if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
     removeBrokerInfo(this.config.dataDir);
     removePidfile(this.pidfile);
@@ -157,7 +169,7 @@ export class Hub {
   private register(id: number, pid: number, peer: Peer): HubSession {
     const session: HubSession = {
       id, pid, send: (m) => peer.send(m), subs: new Map(), producer: false, writable: true,
-      login: '', version: '', remote: '',
+      login: '', version: '', remote: '', clientId: '', pending: null,
     };
     this.sessions.set(id, session);
     return session;
@@ -168,12 +180,34 @@ export class Hub {
     try {
       handler(m, session);
     } catch (err) {
-      this.log.error(`session ${session.id} ${m.t}: ${(err as Error).stack}`);
-      session.send({ t: 'reject', rid: 'rid' in m ? m.rid : 0, message: 'Internal error', detail: 'internal broker error' });
+      this.complete(session, Promise.reject(err), 'rid' in m ? m.rid : 0);
     }
   }
 
-  private done(session: HubSession, rid: RequestId): void {
-    if (rid) session.send({ t: 'done', rid });
+  private complete(session: HubSession, work: Promise<void> | undefined, rid: RequestId): void {
+    if (!work && !session.pending) {
+      if (rid) session.send({ t: 'done', rid });
+      return;
+    }
+    const link: Promise<void> = Promise.all([session.pending, work]).then(
+      () => {
+        if (rid) session.send({ t: 'done', rid });
+      },
+      (err: Error) => this.reject(session, rid, err),
+    );
+    session.pending = link;
+    void link.then(() => {
+      if (session.pending === link) session.pending = null;
+    });
+  }
+
+  /** A refused request: the session sends ERROR (no RECEIPT) and closes; others are untouched. */
+  private reject(session: HubSession, rid: RequestId, err: Error): void {
+    if (err instanceof Refusal) {
+      session.send({ t: 'reject', rid, message: err.message, detail: err.detail });
+      return;
+    }
+    this.log.error(`session ${session.id}: ${err.stack}`);
+    session.send({ t: 'reject', rid, message: 'Internal error', detail: 'The broker failed to process the request.' });
   }
 }

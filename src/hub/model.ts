@@ -18,6 +18,9 @@ export interface HubSession {
   login: string;
   version: string;
   remote: string;
+  clientId: string;
+  /** Requests whose answer waits for the store, so answers leave in request order. */
+  pending: Promise<void> | null;
 }
 
 /** The hub's view of one subscription of one session. */
@@ -25,10 +28,13 @@ export interface HubSubscription {
   session: HubSession;
   /** The session's own key for this subscription. */
   key: number;
-  dest: string;
+  /** Where messages come from: the queue or topic name (a durable subscription's own queue). */
+  source: string;
   ack: AckMode;
   /** Credit: unacknowledged messages allowed, 0 = unlimited. */
   prefetch: number;
+  /** Unacknowledged messages return to the queue after this long; 0 = the queue's policy. */
+  ackTimeoutMs: number;
   /** Offers sent and not answered. */
   pendingOffers: Set<number>;
   /** Messages granted and not yet acknowledged (client ack modes). */
@@ -37,10 +43,25 @@ export interface HubSubscription {
   stalled: boolean;
 }
 
-/** A message held by the hub: what travels on the bus plus its accounted size. */
+/** One failed delivery, for the dead-letter history. */
+export interface Failure {
+  time: number;
+  reason: string;
+}
+
+/** A message held by the hub in one queue: what travels on the bus plus what the hub needs. */
 export interface HeldMessage {
   wire: WireMessage;
+  /** The queue holding it (differs from wire.dest for fan-out copies and durable subscriptions). */
+  queue: string;
   bytes: number;
+  priority: number;
+  /** Epoch ms before which it is not offered; 0 = now. */
+  deliverAt: number;
+  /** Epoch ms after which it expires; 0 = never. */
+  expiresAt: number;
+  persistent: boolean;
+  failures: Failure[];
 }
 
 /** Size charged against the memory watermark for a message. */

@@ -1,70 +1,86 @@
 /**
- * Queue: a point-to-point destination. Holds ready messages in order, the messages in flight and the
- * consumers, and picks who is offered the next message (round robin among those with credit).
+ * Queue: a point-to-point destination. Holds ready messages (by priority, then arrival), delayed
+ * messages until they are due, the messages in flight and the consumers, and picks who is offered
+ * the next message (round robin among consumers with credit).
  */
 import type { HeldMessage, HubSubscription } from './model.js';
+import type { DestinationPolicy } from './policy.js';
+import { ReadyList } from './ready-list.js';
+
+/** A message granted to a consumer and not yet acknowledged. */
+export interface InFlight {
+  held: HeldMessage;
+  holder: HubSubscription;
+  /** Ack-timeout timer, when one applies. */
+  timer: NodeJS.Timeout | null;
+}
 
 /** One queue destination. */
 export class Queue {
-  /** Ready messages, oldest first; `head` skips consumed slots without shifting the array. */
-  private ready: HeldMessage[] = [];
-  private head = 0;
+  readonly ready = new ReadyList();
+  /** Messages waiting for their `deliverAt`, soonest first. */
+  private readonly delayed: HeldMessage[] = [];
+  private delayTimer: NodeJS.Timeout | null = null;
   readonly consumers: HubSubscription[] = [];
   private nextConsumer = 0;
-  /** Messages granted to a consumer and not yet acknowledged, by message id. */
-  readonly inflight = new Map<number, { held: HeldMessage; holder: HubSubscription }>();
-  /** Messages offered and not yet claimed. */
+  readonly inflight = new Map<number, InFlight>();
+  /** Bytes of ready and delayed messages (for maxBytes). */
+  storedBytes = 0;
+  /** Messages accepted but still being written to the store (they count against the bounds). */
+  committing = 0;
+  /** Resolves when every store write that must precede new arrivals is done (keeps FIFO). */
+  barrier: Promise<void> | null = null;
   offered = 0;
   enqueued = 0;
   delivered = 0;
+  expired = 0;
+  deadLettered = 0;
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, readonly policy: DestinationPolicy, private readonly onDue: (q: Queue) => void) {}
 
-  /** Ready messages. */
+  /** Ready plus delayed messages (what the queue holds that nobody has been given). */
   get depth(): number {
-    return this.ready.length - this.head;
+    return this.ready.length + this.delayed.length + this.committing;
   }
 
-  /** Appends a new message at the tail. */
-  push(held: HeldMessage): void {
-    this.ready.push(held);
-    this.enqueued++;
-  }
-
-  /** Takes the oldest ready message. */
-  shift(): HeldMessage | undefined {
-    if (this.head >= this.ready.length) return undefined;
-    const held = this.ready[this.head];
-    this.ready[this.head++] = undefined as unknown as HeldMessage;
-    if (this.head > 1024 && this.head * 2 > this.ready.length) {
-      this.ready = this.ready.slice(this.head);
-      this.head = 0;
+  /** Adds a message: ready now, or delayed until its `deliverAt`. */
+  place(held: HeldMessage, restoring: boolean): void {
+    this.storedBytes += held.bytes;
+    if (held.deliverAt > Date.now()) {
+      this.schedule(held);
+    } else if (restoring) {
+      this.ready.restore(held);
+    } else {
+      this.ready.push(held);
     }
+  }
+
+  /** Takes the next ready message. */
+  shift(): HeldMessage | undefined {
+    const held = this.ready.shift();
+    if (held) this.storedBytes -= held.bytes;
     return held;
   }
 
-  /**
-   * Puts a message back at its place (by id: ids grow with arrival), so a message that was offered
-   * and not taken, or returned unacknowledged, comes before everything that arrived after it.
-   */
-  restore(held: HeldMessage): void {
-    const id = held.wire.id;
-    let lo = this.head;
-    let hi = this.ready.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.ready[mid].wire.id < id) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === this.head && this.head > 0) this.ready[--this.head] = held;
-    else this.ready.splice(lo, 0, held);
+  /** Takes the message an overflowing "drop-head" queue drops. */
+  shiftOldest(): HeldMessage | undefined {
+    const held = this.ready.shiftOldest();
+    if (held) this.storedBytes -= held.bytes;
+    return held;
   }
 
-  /** Removes and returns every ready message (queue deleted or purged). */
+  /** Whether one more message of `bytes` would exceed the queue's bounds. */
+  wouldOverflow(bytes: number): boolean {
+    const { maxLength, maxBytes } = this.policy;
+    return (maxLength > 0 && this.depth + 1 > maxLength) || (maxBytes > 0 && this.storedBytes + bytes > maxBytes);
+  }
+
+  /** Removes every ready and delayed message (a durable subscription ended). */
   drain(): HeldMessage[] {
-    const all = this.ready.slice(this.head);
-    this.ready = [];
-    this.head = 0;
+    const all = this.ready.drain().concat(this.delayed.splice(0));
+    this.storedBytes = 0;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
     return all;
   }
 
@@ -78,8 +94,8 @@ export class Queue {
   }
 
   /**
-   * Up to `fanout` consumers with credit, starting after the last one chosen, so consecutive
-   * messages rotate among consumers (fair round robin, as RabbitMQ and ActiveMQ do).
+   * Up to `fanout` consumers with credit (of different sessions), starting after the last one
+   * chosen, so consecutive messages rotate among consumers (round robin, as RabbitMQ and ActiveMQ).
    */
   pickConsumers(fanout: number, credit: (sub: HubSubscription) => number): HubSubscription[] {
     const chosen: HubSubscription[] = [];
@@ -90,5 +106,37 @@ export class Queue {
     }
     if (chosen.length > 0) this.nextConsumer = (this.consumers.indexOf(chosen[0]) + 1) % n;
     return chosen;
+  }
+
+  /** Stops the delay timer (broker stopping). */
+  close(): void {
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    for (const f of this.inflight.values()) if (f.timer) clearTimeout(f.timer);
+  }
+
+  private schedule(held: HeldMessage): void {
+    // Sorted insert: delayed sets are small next to ready ones, and this keeps `due` trivial.
+    let i = this.delayed.length;
+    while (i > 0 && this.delayed[i - 1].deliverAt > held.deliverAt) i--;
+    this.delayed.splice(i, 0, held);
+    if (i === 0) this.armTimer();
+  }
+
+  private armTimer(): void {
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    if (this.delayed.length === 0) return;
+    const wait = Math.max(0, this.delayed[0].deliverAt - Date.now());
+    this.delayTimer = setTimeout(() => this.due(), Math.min(wait, 2 ** 31 - 1));
+    this.delayTimer.unref();
+  }
+
+  private due(): void {
+    const now = Date.now();
+    while (this.delayed.length > 0 && this.delayed[0].deliverAt <= now) {
+      this.ready.restore(this.delayed.shift()!);
+    }
+    this.armTimer();
+    this.onDue(this);
   }
 }

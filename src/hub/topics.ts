@@ -19,25 +19,25 @@ export class TopicRegistry {
   private readonly stats = new Map<string, TopicStats>();
 
   add(sub: HubSubscription): void {
-    if (isPattern(sub.dest)) {
+    if (isPattern(sub.source)) {
       this.patterns.add(sub);
     } else {
-      let subs = this.exact.get(sub.dest);
-      if (!subs) this.exact.set(sub.dest, (subs = new Set()));
+      let subs = this.exact.get(sub.source);
+      if (!subs) this.exact.set(sub.source, (subs = new Set()));
       subs.add(sub);
     }
-    this.statsFor(sub.dest).subscribers++;
+    this.statsFor(sub.source).subscribers++;
   }
 
   remove(sub: HubSubscription): void {
-    if (isPattern(sub.dest)) {
+    if (isPattern(sub.source)) {
       this.patterns.delete(sub);
     } else {
-      const subs = this.exact.get(sub.dest);
+      const subs = this.exact.get(sub.source);
       subs?.delete(sub);
-      if (subs?.size === 0) this.exact.delete(sub.dest);
+      if (subs?.size === 0) this.exact.delete(sub.source);
     }
-    this.statsFor(sub.dest).subscribers--;
+    this.statsFor(sub.source).subscribers--;
   }
 
   /** Sends `msg` once to every session with a subscription that matches its destination. */
@@ -45,7 +45,7 @@ export class TopicRegistry {
     this.statsFor(msg.dest).published++;
     const sessions = new Set<HubSession>();
     for (const sub of this.exact.get(msg.dest) ?? []) sessions.add(sub.session);
-    for (const sub of this.patterns) if (topicMatches(sub.dest, msg.dest)) sessions.add(sub.session);
+    for (const sub of this.patterns) if (topicMatches(sub.source, msg.dest)) sessions.add(sub.session);
     for (const session of sessions) session.send({ t: 'deliver', msg });
   }
 

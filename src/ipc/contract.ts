@@ -6,7 +6,7 @@
 import type { Headers, StompVersion } from '../protocol/frame.js';
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 1;
+export const BUS_VERSION = 2;
 
 /** How a subscription acknowledges (STOMP SUBSCRIBE `ack`). */
 export type AckMode = 'auto' | 'client' | 'client-individual';
@@ -24,6 +24,28 @@ export interface WireMessage {
   redeliveries: number;
 }
 
+/** What the session parsed from a SEND's headers that the hub acts on. */
+export interface MessageProps {
+  /** Keep on disk until acknowledged (`persistent:true`). */
+  persistent: boolean;
+  /** 0–9, higher first (`priority`). */
+  priority: number;
+  /** Offer no sooner than this many ms from now (`delay`, `AMQ_SCHEDULED_DELAY`). */
+  delayMs: number;
+  /** Epoch ms after which the message expires, 0 = never (`expires`, or now + `expiration`). */
+  expiresAt: number;
+}
+
+/** What a NACK asks for beyond "not now". */
+export interface NackOptions {
+  /** false = dead-letter now (`requeue:false`). */
+  requeue: boolean;
+  /** The worker's own "retry in" (ms), -1 = the destination's back-off policy. */
+  retryAfterMs: number;
+  /** Why it failed (`message` header on NACK), kept in the dead letter's history. */
+  reason: string;
+}
+
 /** Request id for messages that want an answer (`done`/`reject`); 0 = no answer wanted. */
 export type RequestId = number;
 
@@ -34,15 +56,23 @@ export type RequestId = number;
 /** First message on the bus: who this session is and which contract it speaks. */
 export interface HelloMsg { t: 'hello'; v: number; session: number; pid: number }
 /** The client finished CONNECT: for `status` and logs. */
-export interface ConnectedMsg { t: 'connected'; login: string; version: StompVersion; remote: string }
-/** A SEND (outside a transaction). */
-export interface PublishMsg { t: 'publish'; dest: string; headers: Headers; body: Buffer; rid: RequestId }
-/** A SUBSCRIBE; `sub` is the session's own key for it, `prefetch` 0 = unlimited. */
-export interface SubscribeMsg {
-  t: 'subscribe'; sub: number; dest: string; ack: AckMode; prefetch: number; rid: RequestId;
+export interface ConnectedMsg {
+  t: 'connected'; login: string; version: StompVersion; remote: string; clientId: string;
 }
-/** An UNSUBSCRIBE: the hub drops the subscription and requeues what it held unacknowledged. */
-export interface UnsubscribeMsg { t: 'unsubscribe'; sub: number; rid: RequestId }
+/** A SEND (outside a transaction). */
+export interface PublishMsg {
+  t: 'publish'; dest: string; headers: Headers; body: Buffer; props: MessageProps; rid: RequestId;
+}
+/**
+ * A SUBSCRIBE; `sub` is the session's own key for it, `prefetch` 0 = unlimited, `ackTimeoutMs` 0 =
+ * the destination's setting, `durable` names a durable topic subscription ('' = none).
+ */
+export interface SubscribeMsg {
+  t: 'subscribe'; sub: number; dest: string; ack: AckMode; prefetch: number; ackTimeoutMs: number;
+  durable: string; rid: RequestId;
+}
+/** An UNSUBSCRIBE: the hub drops the subscription and requeues what it held; `forget` ends a durable one. */
+export interface UnsubscribeMsg { t: 'unsubscribe'; sub: number; forget: boolean; rid: RequestId }
 /** Answer to an offer: this session's subscription `sub` takes it, if it may. */
 export interface ClaimMsg { t: 'claim'; offer: number; sub: number }
 /** Answer to an offer: not taken (no matching subscription, no credit, socket full). */
@@ -50,12 +80,12 @@ export interface PassMsg { t: 'pass'; offer: number }
 /** The client acknowledged these messages. */
 export interface AckMsg { t: 'ack'; ids: number[]; rid: RequestId }
 /** The client refused these messages: they go back to their queue, redelivered. */
-export interface NackMsg { t: 'nack'; ids: number[]; rid: RequestId }
+export interface NackMsg { t: 'nack'; ids: number[]; options: NackOptions; rid: RequestId }
 /** One operation of a committed transaction, in the order the client sent it. */
 export type TxOp =
-  | { t: 'publish'; dest: string; headers: Headers; body: Buffer }
+  | { t: 'publish'; dest: string; headers: Headers; body: Buffer; props: MessageProps }
   | { t: 'ack'; ids: number[] }
-  | { t: 'nack'; ids: number[] };
+  | { t: 'nack'; ids: number[]; options: NackOptions };
 /** A COMMIT: the hub applies every operation at once. */
 export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
 /** A barrier: answered once everything this session sent before it has taken effect. */
@@ -84,6 +114,8 @@ export interface GrantMsg { t: 'grant'; offer: number }
 export interface RefuseMsg { t: 'refuse'; offer: number }
 /** A topic message: deliver to every subscription of this session on `msg.dest`. */
 export interface DeliverMsg { t: 'deliver'; msg: WireMessage }
+/** Ack timeout: these messages of subscription `sub` went back to their queue; a late ACK is an error. */
+export interface RevokeMsg { t: 'revoke'; sub: number; ids: number[] }
 /** Request `rid` has taken effect. */
 export interface DoneMsg { t: 'done'; rid: RequestId }
 /** Request `rid` (or an unanswered one, rid 0) was refused; the session sends ERROR and closes. */
@@ -97,7 +129,7 @@ export interface StatusReplyMsg { t: 'status-reply'; rid: RequestId; status: Bro
 
 /** Everything the hub may send to a session (or the control client). */
 export type HubToSession =
-  | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | DoneMsg | RejectMsg | ThrottleMsg
+  | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | RevokeMsg | DoneMsg | RejectMsg | ThrottleMsg
   | ShutdownMsg | StatusReplyMsg;
 
 // ---------------------------------------------------------------------------------------------

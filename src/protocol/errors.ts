@@ -27,6 +27,7 @@ import {
  * - UNKNOWN_TRANSACTION: COMMIT/ABORT/SEND … names a transaction that was not begun
  * - DUPLICATE_TRANSACTION: BEGIN names a transaction that is already open
  * - UNKNOWN_MESSAGE: ACK/NACK names a message that is not awaiting acknowledgement here
+ * - ACK_TIMEOUT: ACK/NACK names a message whose ack timeout passed (it went back to its queue)
  * - CONNECT_TIMEOUT: no CONNECT arrived within the deadline
  * - HEARTBEAT_TIMEOUT: the client promised heart-beats and went silent
  * - RESOURCE_LIMIT: a broker limit (queue bound, transaction size, connections) refuses the request
@@ -37,7 +38,7 @@ export type StompErrorCode =
   | 'BAD_FRAME' | 'BAD_ESCAPE' | 'BAD_CONTENT_LENGTH' | 'FRAME_TOO_LARGE' | 'HEADER_TOO_LONG'
   | 'TOO_MANY_HEADERS' | 'UNKNOWN_COMMAND' | 'NOT_CONNECTED' | 'ALREADY_CONNECTED' | 'UNSUPPORTED_VERSION'
   | 'MISSING_HEADER' | 'BAD_HEADER' | 'BAD_DESTINATION' | 'UNKNOWN_SUBSCRIPTION' | 'DUPLICATE_SUBSCRIPTION'
-  | 'UNKNOWN_TRANSACTION' | 'DUPLICATE_TRANSACTION' | 'UNKNOWN_MESSAGE' | 'CONNECT_TIMEOUT'
+  | 'UNKNOWN_TRANSACTION' | 'DUPLICATE_TRANSACTION' | 'UNKNOWN_MESSAGE' | 'ACK_TIMEOUT' | 'CONNECT_TIMEOUT'
   | 'HEARTBEAT_TIMEOUT' | 'RESOURCE_LIMIT' | 'SHUTDOWN' | 'INTERNAL';
 
 /** A protocol error: `message` is the ERROR frame's title, `detail` its body. */

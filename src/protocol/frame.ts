@@ -61,8 +61,33 @@ export const HEADER_PERSISTENT = 'persistent';
 export const HEADER_PREFETCH_COUNT = 'prefetch-count';
 /** ActiveMQ's credit header on SUBSCRIBE. */
 export const HEADER_ACTIVEMQ_PREFETCH = 'activemq.prefetchSize';
-/** How many times the broker has handed this message to a consumer (1 on first delivery). */
-export const HEADER_DELIVERY_COUNT = 'delivery-count';
+/** Failed deliveries before this one, on a redelivered MESSAGE (RabbitMQ's name). */
+export const HEADER_DELIVERY_COUNT = 'x-delivery-count';
+export const HEADER_PRIORITY = 'priority';
+/** Priorities are 0–9 as in JMS/ActiveMQ, higher first; 4 is the default. */
+export const MAX_PRIORITY = 9;
+export const DEFAULT_PRIORITY = 4;
+/** Delay before the message is offered, ms (ours) … */
+export const HEADER_DELAY = 'delay';
+/** … and ActiveMQ's name for the same. */
+export const HEADER_AMQ_SCHEDULED_DELAY = 'AMQ_SCHEDULED_DELAY';
+/** Absolute expiry, epoch ms, 0 = never (ActiveMQ, JMS). */
+export const HEADER_EXPIRES = 'expires';
+/** Relative expiry, ms from now (RabbitMQ). */
+export const HEADER_EXPIRATION = 'expiration';
+/** NACK: the worker's own "retry in", ms. */
+export const HEADER_RETRY_AFTER = 'retry-after';
+/** NACK: `false` sends the message straight to its dead-letter queue. */
+export const HEADER_REQUEUE = 'requeue';
+/** SUBSCRIBE: unacknowledged messages return to the queue after this many ms. */
+export const HEADER_ACK_TIMEOUT = 'ack-timeout';
+/** CONNECT: the client's stable identity, for durable subscriptions (ActiveMQ). */
+export const HEADER_CLIENT_ID = 'client-id';
+/** SUBSCRIBE/UNSUBSCRIBE: ActiveMQ's durable subscription name. */
+export const HEADER_ACTIVEMQ_SUBSCRIPTION_NAME = 'activemq.subscriptionName';
+/** SUBSCRIBE/UNSUBSCRIBE: RabbitMQ's durable subscription flag (with `auto-delete:false`). */
+export const HEADER_DURABLE = 'durable';
+export const HEADER_AUTO_DELETE = 'auto-delete';
 
 /** Headers a client must not be able to forge on a MESSAGE: the broker sets them. */
 export const BROKER_SET_HEADERS: readonly string[] = [

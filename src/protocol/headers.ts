@@ -4,10 +4,11 @@
  */
 import { fail } from './errors.js';
 import {
-  type Frame, HEADER_ACK, HEADER_ACTIVEMQ_PREFETCH, HEADER_HEART_BEAT, HEADER_PREFETCH_COUNT,
-  type StompVersion, SUPPORTED_VERSIONS,
+  type Frame, HEADER_ACK, HEADER_ACTIVEMQ_PREFETCH, HEADER_AMQ_SCHEDULED_DELAY, HEADER_DELAY, HEADER_EXPIRATION,
+  HEADER_EXPIRES, HEADER_HEART_BEAT, HEADER_MESSAGE, HEADER_PERSISTENT, HEADER_PREFETCH_COUNT, HEADER_PRIORITY,
+  HEADER_REQUEUE, HEADER_RETRY_AFTER, type StompVersion, SUPPORTED_VERSIONS, DEFAULT_PRIORITY, MAX_PRIORITY,
 } from './frame.js';
-import type { AckMode } from '../ipc/contract.js';
+import type { AckMode, MessageProps, NackOptions } from '../ipc/contract.js';
 
 /** The header's value; a missing or (where `nonEmpty`) empty header is an error. */
 export function requireHeader(frame: Frame, name: string, nonEmpty = true): string {
@@ -22,7 +23,7 @@ export function requireHeader(frame: Frame, name: string, nonEmpty = true): stri
 export function integerHeader(frame: Frame, name: string, fallback: number): number {
   const value = frame.headers[name];
   if (value === undefined) return fallback;
-  if (!/^\d{1,15}$/.test(value.trim())) {
+  if (!/^\s*\d{1,15}\s*$/.test(value)) {
     throw fail('BAD_HEADER', 'Invalid header', `'${name}' must be a non-negative integer, got '${value}'.`);
   }
   return Number(value.trim());
@@ -77,4 +78,37 @@ export function negotiateHeartBeat(client: [number, number], minimum: [number, n
   const send = cy === 0 ? 0 : Math.max(cy, minimum[0]);
   const receive = cx === 0 ? 0 : Math.max(cx, minimum[1]);
   return { send, receive, header: `${send},${receive}` };
+}
+
+/** A `true`/`false` header, or `fallback` when absent. */
+export function booleanHeader(frame: Frame, name: string, fallback: boolean): boolean {
+  const value = frame.headers[name];
+  if (value === undefined) return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw fail('BAD_HEADER', 'Invalid header', `'${name}' must be true or false, got '${value}'.`);
+}
+
+/** SEND's persistence, priority (0–9), delay and expiry; any malformed value is an error. */
+export function messageProps(frame: Frame, now = Date.now()): MessageProps {
+  const persistent = booleanHeader(frame, HEADER_PERSISTENT, false);
+  const priority = integerHeader(frame, HEADER_PRIORITY, DEFAULT_PRIORITY);
+  if (priority > MAX_PRIORITY) {
+    throw fail('BAD_HEADER', 'Invalid priority', `priority must be 0 to ${MAX_PRIORITY}, got ${priority}.`);
+  }
+  const delayMs = frame.headers[HEADER_DELAY] !== undefined
+    ? integerHeader(frame, HEADER_DELAY, 0) : integerHeader(frame, HEADER_AMQ_SCHEDULED_DELAY, 0);
+  const expires = integerHeader(frame, HEADER_EXPIRES, 0);
+  const expiration = integerHeader(frame, HEADER_EXPIRATION, -1);
+  const expiresAt = expiration >= 0 ? now + expiration : expires;
+  return { persistent, priority, delayMs, expiresAt };
+}
+
+/** NACK's `requeue`, `retry-after` and `message` (the failure reason). */
+export function nackOptions(frame: Frame): NackOptions {
+  return {
+    requeue: booleanHeader(frame, HEADER_REQUEUE, true),
+    retryAfterMs: integerHeader(frame, HEADER_RETRY_AFTER, -1),
+    reason: frame.headers[HEADER_MESSAGE] ?? '',
+  };
 }

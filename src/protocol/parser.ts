@@ -290,7 +290,6 @@ export class FrameParser {
    */
   private find(byte: number): number {
     const chunks = this.chunks;
-    this.scanIdx = 0; this.scanned = 0;
     for (let i = this.scanIdx; i < chunks.length; i++) {
       const start = i === 0 ? this.head : 0;
       const at = chunks[i].indexOf(byte, start);

@@ -12,7 +12,7 @@ import { topicMatches } from '../protocol/destination.js';
 import { StompError } from '../protocol/errors.js';
 import {
   type Frame, HEADER_ACK, HEADER_DESTINATION, HEADER_MESSAGE_ID, HEADER_RECEIPT, HEADER_RECEIPT_ID,
-  HEADER_REDELIVERED, HEADER_SUBSCRIPTION, type Headers,
+  HEADER_DELIVERY_COUNT, HEADER_REDELIVERED, HEADER_SUBSCRIPTION, type Headers,
 } from '../protocol/frame.js';
 import { Connection } from './connection.js';
 import type { ConnectionControl, SessionContext } from './context.js';
@@ -90,6 +90,7 @@ export class Session implements SessionContext {
       grant: (m) => this.answered(m.offer, true),
       refuse: (m) => this.answered(m.offer, false),
       deliver: (m) => this.topicMessage(m.msg),
+      revoke: (m) => this.revoked(m.sub, m.ids),
       done: (m) => this.requestDone(m.rid),
       reject: (m) => this.rejected(m.rid, m.message, m.detail),
       throttle: (m) => this.conn.setPaused('throttle', m.paused),
@@ -126,7 +127,7 @@ export class Session implements SessionContext {
   }
 
   private topicMessage(msg: WireMessage): void {
-    for (const sub of this.state.subscriptionsFor((s) => topicMatches(s.dest, msg.dest))) {
+    for (const sub of this.state.subscriptionsFor((s) => !s.durable && topicMatches(s.dest, msg.dest))) {
       if (this.conn.backlog > this.config.topicDropWatermark) {
         this.droppedTopicMessages++;
         continue;
@@ -144,7 +145,10 @@ export class Session implements SessionContext {
       [HEADER_MESSAGE_ID]: messageId,
       [HEADER_DESTINATION]: msg.dest,
     };
-    if (msg.redeliveries > 0) headers[HEADER_REDELIVERED] = 'true';
+    if (msg.redeliveries > 0) {
+      headers[HEADER_REDELIVERED] = 'true';
+      headers[HEADER_DELIVERY_COUNT] = String(msg.redeliveries);
+    }
     if (sub.ack !== 'auto') {
       const ackId = state.version === '1.2' ? state.newDeliveryTag() : messageId;
       if (state.version === '1.2') headers[HEADER_ACK] = ackId;
@@ -152,6 +156,15 @@ export class Session implements SessionContext {
     }
     Object.assign(headers, msg.headers);
     this.conn.write({ command: 'MESSAGE', headers, body: msg.body });
+  }
+
+  /** Ack timeout: the hub took these messages back; the client's late ACK will be an error. */
+  private revoked(key: number, ids: number[]): void {
+    const sub = this.state.subsByKey.get(key);
+    if (!sub) return;
+    const gone = [...sub.unacked.values()].filter((d) => ids.includes(d.msgId));
+    this.state.untrack(gone);
+    for (const d of gone) this.state.revoked.add(d.ackId);
   }
 
   private requestDone(rid: RequestId): void {

@@ -21,6 +21,8 @@ export interface Subscription {
   unacked: Map<string, Delivery>;
   /** UNSUBSCRIBE was sent: grants still in flight are not for the client any more. */
   closed: boolean;
+  /** A durable topic subscription: fed from its own queue through offers, never by topic fan-out. */
+  durable: boolean;
 }
 
 /** A MESSAGE written to the client and not yet acknowledged. */
@@ -50,6 +52,9 @@ export class SessionState {
   /** Every unacknowledged delivery, by ack id. */
   readonly unacked = new Map<string, Delivery>();
   readonly transactions = new Map<string, Transaction>();
+  /** Ack ids whose ack timeout passed: a late ACK/NACK for them is an error, not "unknown". */
+  readonly revoked = new Set<string>();
+  clientId = '';
   /** Receipt header value of each request awaiting the hub's answer. */
   readonly receipts = new Map<RequestId, string>();
   /** Offers this session claimed, by offer id, until granted or refused. */

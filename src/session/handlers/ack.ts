@@ -2,35 +2,43 @@
  * ACK / NACK. `client` mode settles every earlier unacknowledged message of the subscription too
  * (cumulative, as RabbitMQ does for both); `client-individual` settles only the one named.
  */
+import type { TxOp } from '../../ipc/contract.js';
 import { fail } from '../../protocol/errors.js';
 import { type Frame, HEADER_ID, HEADER_MESSAGE_ID } from '../../protocol/frame.js';
-import { requireHeader } from '../../protocol/headers.js';
+import { nackOptions, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import type { Delivery } from '../state.js';
 import { receiptOnly, transactionOf } from './transaction.js';
 
+type SettleOp = Extract<TxOp, { t: 'ack' | 'nack' }>;
+
 /** ACK (STOMP 1.2 "ACK"). */
 export function handleAck(frame: Frame, ctx: SessionContext): void {
-  settle(frame, ctx, 'ack');
+  settle(frame, ctx, (ids) => ({ t: 'ack', ids }));
 }
 
-/** NACK (STOMP 1.2 "NACK"): queue messages go back to their queue, redelivered. */
+/**
+ * NACK (STOMP 1.2 "NACK"): queue messages go back to their queue, redelivered, after `retry-after`
+ * ms or the destination's back-off; `requeue:false` dead-letters them; `message` is the reason kept.
+ */
 export function handleNack(frame: Frame, ctx: SessionContext): void {
-  settle(frame, ctx, 'nack');
+  const options = nackOptions(frame);
+  settle(frame, ctx, (ids) => ({ t: 'nack', ids, options }));
 }
 
-function settle(frame: Frame, ctx: SessionContext, kind: 'ack' | 'nack'): void {
+/** Settles what the frame names: now, or at COMMIT of its transaction. */
+function settle(frame: Frame, ctx: SessionContext, makeOp: (ids: number[]) => SettleOp): void {
   const deliveries = named(frame, ctx);
-  const ids = deliveries.filter((d) => d.fromQueue).map((d) => d.msgId);
+  const op = makeOp(deliveries.filter((d) => d.fromQueue).map((d) => d.msgId));
   const tx = transactionOf(frame, ctx);
   if (tx) {
-    tx.ops.push({ t: kind, ids });
+    tx.ops.push(op);
     tx.settles.push(...deliveries);
     receiptOnly(frame, ctx);
     return;
   }
   ctx.state.untrack(deliveries);
-  if (ids.length > 0) ctx.bus({ t: kind, ids, rid: ctx.receiptFor(frame) });
+  if (op.ids.length > 0) ctx.bus({ ...op, rid: ctx.receiptFor(frame) });
   else receiptOnly(frame, ctx);
 }
 
@@ -39,6 +47,10 @@ function named(frame: Frame, ctx: SessionContext): Delivery[] {
   const header = ctx.state.version === '1.2' ? HEADER_ID : HEADER_MESSAGE_ID;
   const ackId = requireHeader(frame, header);
   const delivery = ctx.state.unacked.get(ackId);
+  if (!delivery && ctx.state.revoked.has(ackId)) {
+    throw fail('ACK_TIMEOUT', 'Ack timeout expired',
+      `${frame.command} names '${ackId}', which went back to its queue when its ack timeout passed.`);
+  }
   if (!delivery) {
     throw fail('UNKNOWN_MESSAGE', 'Unknown message',
       `${frame.command} names '${ackId}', which is not a message awaiting acknowledgement on this connection.`);

@@ -4,7 +4,7 @@
  */
 import { fail } from '../../protocol/errors.js';
 import {
-  type Frame, HEADER_ACCEPT_VERSION, HEADER_HEART_BEAT, HEADER_LOGIN, HEADER_SERVER, HEADER_SESSION,
+  type Frame, HEADER_ACCEPT_VERSION, HEADER_CLIENT_ID, HEADER_HEART_BEAT, HEADER_LOGIN, HEADER_SERVER, HEADER_SESSION,
   HEADER_VERSION, type StompVersion,
 } from '../../protocol/frame.js';
 import { heartBeatHeader, negotiateHeartBeat, negotiateVersion } from '../../protocol/headers.js';
@@ -25,10 +25,11 @@ export function handleConnect(frame: Frame, ctx: SessionContext): void {
   ctx.state.connected = true;
   ctx.state.version = version;
   ctx.state.login = frame.headers[HEADER_LOGIN] ?? '';
+  ctx.state.clientId = frame.headers[HEADER_CLIENT_ID] ?? '';
   sendConnected(ctx, steps);
   ctx.connection.connected(version);
   ctx.connection.startHeartbeat(heartBeat.send, heartBeat.receive);
-  ctx.bus({ t: 'connected', login: ctx.state.login, version, remote: ctx.remote });
+  ctx.bus({ t: 'connected', login: ctx.state.login, version, remote: ctx.remote, clientId: ctx.state.clientId });
 }
 
 function sendConnected(ctx: SessionContext, { version, heartBeat }: ConnectSteps): void {

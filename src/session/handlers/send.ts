@@ -2,7 +2,7 @@
 import {
   BROKER_SET_HEADERS, type Frame, HEADER_DESTINATION, type Headers, SEND_ONLY_HEADERS,
 } from '../../protocol/frame.js';
-import { requireHeader } from '../../protocol/headers.js';
+import { messageProps, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import { transactionOf } from './transaction.js';
 
@@ -20,12 +20,13 @@ function messageHeaders(frame: Frame): Headers {
 export function handleSend(frame: Frame, ctx: SessionContext): void {
   const dest = requireHeader(frame, HEADER_DESTINATION);
   const headers = messageHeaders(frame);
+  const props = messageProps(frame);
   const tx = transactionOf(frame, ctx);
   if (tx) {
-    tx.ops.push({ t: 'publish', dest, headers, body: frame.body });
+    tx.ops.push({ t: 'publish', dest, headers, body: frame.body, props });
     const rid = ctx.receiptFor(frame);
     if (rid) ctx.bus({ t: 'sync', rid });
     return;
   }
-  ctx.bus({ t: 'publish', dest, headers, body: frame.body, rid: ctx.receiptFor(frame) });
+  ctx.bus({ t: 'publish', dest, headers, body: frame.body, props, rid: ctx.receiptFor(frame) });
 }

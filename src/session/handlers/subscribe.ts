@@ -1,9 +1,27 @@
-/** SUBSCRIBE / UNSUBSCRIBE. */
+/** SUBSCRIBE / UNSUBSCRIBE, including durable topic subscriptions (ActiveMQ's and RabbitMQ's headers). */
 import { fail } from '../../protocol/errors.js';
-import { type Frame, HEADER_DESTINATION, HEADER_ID } from '../../protocol/frame.js';
-import { ackModeHeader, prefetchHeader, requireHeader } from '../../protocol/headers.js';
+import {
+  type Frame, HEADER_ACK_TIMEOUT, HEADER_ACTIVEMQ_SUBSCRIPTION_NAME, HEADER_AUTO_DELETE, HEADER_DESTINATION,
+  HEADER_DURABLE, HEADER_ID, HEADER_PERSISTENT,
+} from '../../protocol/frame.js';
+import {
+  ackModeHeader, booleanHeader, integerHeader, prefetchHeader, requireHeader,
+} from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import type { Subscription } from '../state.js';
+
+/**
+ * The durable subscription a SUBSCRIBE asks for, '' for none: ActiveMQ's `activemq.subscriptionName`
+ * (scoped by CONNECT's `client-id`), or RabbitMQ's `durable:true` + `auto-delete:false` named by `id`.
+ */
+function durableName(frame: Frame, ctx: SessionContext, id: string): string {
+  const scope = ctx.state.clientId ? `${ctx.state.clientId}:` : '';
+  const activemq = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME];
+  if (activemq !== undefined && activemq !== '') return scope + activemq;
+  const durable = booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
+  if (durable && !booleanHeader(frame, HEADER_AUTO_DELETE, true)) return scope + id;
+  return '';
+}
 
 /** SUBSCRIBE (STOMP 1.2 "SUBSCRIBE"); 1.0 clients may omit `id`. */
 export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
@@ -15,15 +33,21 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   }
   const ack = ackModeHeader(frame, state.version);
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
+  const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
+  const durable = dest.startsWith('/topic/') ? durableName(frame, ctx, id) : '';
   const sub: Subscription = {
     id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
+    durable: durable !== '',
   };
   state.subscriptions.set(id, sub);
   state.subsByKey.set(sub.key, sub);
-  ctx.bus({ t: 'subscribe', sub: sub.key, dest, ack, prefetch, rid: ctx.receiptFor(frame) });
+  ctx.bus({ t: 'subscribe', sub: sub.key, dest, ack, prefetch, ackTimeoutMs, durable, rid: ctx.receiptFor(frame) });
 }
 
-/** UNSUBSCRIBE (STOMP 1.2 "UNSUBSCRIBE"): the hub returns what the subscription held unacked. */
+/**
+ * UNSUBSCRIBE (STOMP 1.2 "UNSUBSCRIBE"): the hub returns what the subscription held unacked. A durable
+ * subscription survives unless the frame says to end it (`activemq.subscriptionName` or `durable:true`).
+ */
 export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
   const id = state.version === '1.0'
@@ -31,9 +55,11 @@ export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
     : requireHeader(frame, HEADER_ID);
   const sub = state.subscriptions.get(id);
   if (!sub) throw fail('UNKNOWN_SUBSCRIPTION', 'Unknown subscription', `No subscription with id '${id}'.`);
+  const forget = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME] !== undefined
+    || booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
   state.subscriptions.delete(id);
   sub.closed = true;
   state.untrack([...sub.unacked.values()]);
   if (sub.claims === 0) state.subsByKey.delete(sub.key);
-  ctx.bus({ t: 'unsubscribe', sub: sub.key, rid: ctx.receiptFor(frame) });
+  ctx.bus({ t: 'unsubscribe', sub: sub.key, forget, rid: ctx.receiptFor(frame) });
 }

@@ -1,0 +1,163 @@
+/**
+ * Destination policies: per-destination-pattern settings from the `--config` JSON file (persistence,
+ * redelivery and back-off, dead letters, ack timeout, expiry, bounds, fan-out). Validated at start
+ * with errors that name the offending key.
+ */
+import fs from 'node:fs';
+
+/** Back-off between redeliveries: initial delay, multiplied per failure, capped. */
+export interface Backoff {
+  initialMs: number;
+  multiplier: number;
+  maxMs: number;
+}
+
+/** The settings that apply to one destination. */
+export interface DestinationPolicy {
+  /** Every message to this destination is persistent, whatever its `persistent` header says. */
+  persistent: boolean;
+  /** Deliveries allowed before a message is dead-lettered; 0 = unlimited. */
+  maxDeliveries: number;
+  /** Delay before a NACKed or timed-out message is offered again; none when absent. */
+  backoff: Backoff | null;
+  /** Dead-letter queue; '' = `/queue/DLQ.<name>`. */
+  deadLetter: string;
+  /** Unacknowledged messages return to the queue after this long; 0 = never. */
+  ackTimeoutMs: number;
+  /** What happens to an expired message. */
+  expired: 'drop' | 'dead-letter';
+  /** Ready messages allowed; 0 = unbounded. */
+  maxLength: number;
+  /** Bytes of ready messages allowed; 0 = unbounded. */
+  maxBytes: number;
+  /** Past a bound: refuse the SEND with an ERROR, or drop the oldest message. */
+  overflow: 'reject' | 'drop-head';
+  /** Queues that get a copy of every message sent here (fan-out, like virtual topics). */
+  fanout: string[];
+}
+
+/** The policy of a destination nothing in the configuration matches. */
+export const DEFAULT_POLICY: DestinationPolicy = {
+  persistent: false, maxDeliveries: 0, backoff: null, deadLetter: '', ackTimeoutMs: 0, expired: 'drop',
+  maxLength: 0, maxBytes: 0, overflow: 'reject', fanout: [],
+};
+
+/** A parsed configuration file: patterns in file order. */
+export interface BrokerFileConfig {
+  destinations: Array<{ pattern: string; matcher: RegExp; policy: Partial<DestinationPolicy> }>;
+}
+
+/** Thrown for an invalid configuration file; the message names the key. */
+export class ConfigError extends Error {}
+
+type Check = (value: unknown, where: string) => unknown;
+
+const nonNegInt: Check = (v, where) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ConfigError(`${where}: must be a non-negative integer`);
+  return v;
+};
+const bool: Check = (v, where) => {
+  if (typeof v !== 'boolean') throw new ConfigError(`${where}: must be true or false`);
+  return v;
+};
+const oneOf = (...allowed: string[]): Check => (v, where) => {
+  if (typeof v !== 'string' || !allowed.includes(v)) throw new ConfigError(`${where}: must be one of ${allowed.join(', ')}`);
+  return v;
+};
+const queueName: Check = (v, where) => {
+  if (typeof v !== 'string' || v === '' || v.startsWith('/topic/')) throw new ConfigError(`${where}: must be a queue name`);
+  return v;
+};
+const queueList: Check = (v, where) => {
+  if (!Array.isArray(v)) throw new ConfigError(`${where}: must be a list of queue names`);
+  return v.map((q, i) => queueName(q, `${where}[${i}]`));
+};
+const backoff: Check = (v, where) => {
+  if (typeof v !== 'object' || v === null) throw new ConfigError(`${where}: must be an object`);
+  const b = v as Record<string, unknown>;
+  for (const key of Object.keys(b)) {
+    if (!['initialMs', 'multiplier', 'maxMs'].includes(key)) throw new ConfigError(`${where}.${key}: unknown setting`);
+  }
+  const multiplier = b.multiplier ?? 2;
+  if (typeof multiplier !== 'number' || !(multiplier >= 1)) throw new ConfigError(`${where}.multiplier: must be a number >= 1`);
+  const initialMs = nonNegInt(b.initialMs ?? 1000, `${where}.initialMs`) as number;
+  const maxMs = nonNegInt(b.maxMs ?? 3_600_000, `${where}.maxMs`) as number;
+  return { initialMs, multiplier, maxMs } satisfies Backoff;
+};
+
+const CHECKS: Record<keyof DestinationPolicy, Check> = {
+  persistent: bool, maxDeliveries: nonNegInt, backoff, deadLetter: queueName, ackTimeoutMs: nonNegInt,
+  expired: oneOf('drop', 'dead-letter'), maxLength: nonNegInt, maxBytes: nonNegInt,
+  overflow: oneOf('reject', 'drop-head'), fanout: queueList,
+};
+
+/** `*` in a pattern matches any run of characters; everything else is literal. */
+function patternMatcher(pattern: string): RegExp {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+/** Validates a parsed configuration object. */
+export function parseConfig(raw: unknown, source = 'config'): BrokerFileConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
+  const top = raw as Record<string, unknown>;
+  for (const key of Object.keys(top)) {
+    if (key !== 'destinations' && key !== '$comment') throw new ConfigError(`${source}: unknown key '${key}'`);
+  }
+  const dests = top.destinations ?? {};
+  if (typeof dests !== 'object' || dests === null || Array.isArray(dests)) {
+    throw new ConfigError(`${source}.destinations: must be an object of pattern → settings`);
+  }
+  const destinations = Object.entries(dests as Record<string, unknown>).map(([pattern, settings]) => {
+    const where = `${source}.destinations["${pattern}"]`;
+    if (typeof settings !== 'object' || settings === null) throw new ConfigError(`${where}: must be an object`);
+    const policy: Partial<DestinationPolicy> = {};
+    for (const [key, value] of Object.entries(settings as Record<string, unknown>)) {
+      if (key === '$comment') continue;
+      const check = CHECKS[key as keyof DestinationPolicy];
+      if (!check) throw new ConfigError(`${where}.${key}: unknown setting`);
+      (policy as Record<string, unknown>)[key] = check(value, `${where}.${key}`);
+    }
+    return { pattern, matcher: patternMatcher(pattern), policy };
+  });
+  return { destinations };
+}
+
+/** Reads and validates a configuration file. */
+export function loadConfigFile(file: string): BrokerFileConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, file);
+}
+
+/** The policy of `dest`: defaults, overridden by every matching pattern in file order. */
+export function policyFor(config: BrokerFileConfig, dest: string): DestinationPolicy {
+  let policy = DEFAULT_POLICY;
+  for (const entry of config.destinations) {
+    if (entry.matcher.test(dest)) policy = { ...policy, ...entry.policy };
+  }
+  return policy;
+}
+
+/** Where `queue`'s dead letters go. */
+export function deadLetterQueue(policy: DestinationPolicy, queue: string): string {
+  if (policy.deadLetter) return policy.deadLetter;
+  const name = queue.startsWith('/queue/') ? queue.slice('/queue/'.length) : queue.replace(/^\/+/, '');
+  return `/queue/DLQ.${name}`;
+}
+
+/** Delay before redelivery number `failures` (1 = first failure) under `backoff`. */
+export function backoffDelay(backoff: Backoff | null, failures: number): number {
+  if (!backoff || failures < 1) return 0;
+  return Math.min(backoff.maxMs, Math.round(backoff.initialMs * backoff.multiplier ** (failures - 1)));
+}

@@ -1,0 +1,67 @@
+/** A QueueStore that keeps everything in process memory: for brokers without persistence, and as the reference behaviour. */
+import { pack, unpack } from 'msgpackr';
+import { checkBatch, copyMessage, highestPut, recoveredRedeliveries } from './batch.js';
+import type { QueueStore, StoreBatch, StoredMessage } from './store.js';
+
+/** In-memory QueueStore; nothing survives the process. */
+export class MemoryStore implements QueueStore {
+  private readonly messages = new Map<number, StoredMessage>();
+  private readonly marks = new Map<number, number>();
+  // Kept packed so values come back as fresh copies with exactly lmdb's msgpack round-trip semantics.
+  private readonly meta = new Map<string, Buffer>();
+  private highest = 0;
+
+  /** Applies the whole batch at once; a bad batch is refused before anything changes. */
+  async write(batch: StoreBatch): Promise<void> {
+    checkBatch(batch);
+    for (const m of batch.put ?? []) this.messages.set(m.id, copyMessage(m));
+    for (const id of batch.remove ?? []) {
+      this.messages.delete(id);
+      this.marks.delete(id);
+    }
+    this.highest = Math.max(this.highest, highestPut(batch));
+  }
+
+  /** Remembers the delivery; ignored for ids no longer stored, as there is nothing to recover. */
+  async markDelivered(id: number, redeliveries: number): Promise<void> {
+    if (this.messages.has(id)) this.marks.set(id, redeliveries);
+  }
+
+  /** Copies of the stored messages in id order. */
+  *recover(): Iterable<StoredMessage> {
+    const ids = [...this.messages.keys()].sort((a, b) => a - b);
+    for (const id of ids) {
+      const m = this.messages.get(id);
+      if (m) yield copyMessage(m, recoveredRedeliveries(m.redeliveries, this.marks.get(id)));
+    }
+  }
+
+  /** Highest id ever put, even if since removed. */
+  maxId(): number {
+    return this.highest;
+  }
+
+  /** A fresh copy of the value, or undefined. */
+  getMeta(key: string): unknown {
+    const packed = this.meta.get(key);
+    return packed === undefined ? undefined : unpack(packed);
+  }
+
+  /** Stores a packed copy (throws, as lmdb does, on values msgpack cannot encode). */
+  async putMeta(key: string, value: unknown): Promise<void> {
+    this.meta.set(key, pack(value));
+  }
+
+  /** Forgets `key`. */
+  async deleteMeta(key: string): Promise<void> {
+    this.meta.delete(key);
+  }
+
+  /** Number of stored messages. */
+  count(): number {
+    return this.messages.size;
+  }
+
+  /** Nothing to release; the data stays so a "reopen" in tests sees the same object. */
+  async close(): Promise<void> {}
+}

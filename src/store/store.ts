@@ -1,0 +1,79 @@
+/**
+ * The storage layer behind the broker's persistent queues: one small interface (like aedes-persistence),
+ * an in-memory implementation and an lmdb one. Both pass the shared contract suite in test/store/contract.ts.
+ */
+import type { Headers } from '../protocol/frame.js';
+import { MemoryStore } from './memory.js';
+
+/** A message as stored. `id` is the broker-wide message id; ids grow with arrival, so id order is queue order within a priority. */
+export interface StoredMessage {
+  id: number;
+  dest: string;
+  headers: Headers;
+  body: Buffer;
+  /** Deliveries before now (0 = never delivered). */
+  redeliveries: number;
+  /** 0-9, default 4. */
+  priority: number;
+  /** Epoch ms; 0 = now (delay). */
+  deliverAt: number;
+  /** Epoch ms; 0 = never (TTL). */
+  expiresAt: number;
+  /** The queue holding it, when not `dest` (fan-out copies, durable topic subscriptions). */
+  queue?: string;
+  /** Failed deliveries so far (time, reason), for the dead-letter history. */
+  failures?: Array<{ time: number; reason: string }>;
+}
+
+/** One atomic change: everything in it is applied together or not at all. Puts are applied before removes. */
+export interface StoreBatch {
+  put?: StoredMessage[];
+  remove?: number[];
+}
+
+/** What the broker needs from a message store. */
+export interface QueueStore {
+  /**
+   * Applies `batch` atomically; resolves only when it is durable (lmdb: committed and synced to disk).
+   * Calls made in the same tick are grouped into one disk commit. Rejects (e.g. disk full, read-only dir,
+   * invalid message) without partial effect.
+   */
+  write(batch: StoreBatch): Promise<void>;
+  /**
+   * Records that a message was handed to a consumer; `redeliveries` is the count the message carried when
+   * handed over (deliveries before this one), so a later recover() reports at least `redeliveries + 1`.
+   * Best effort and grouped: it never rejects (failures become a process warning), need not be awaited.
+   */
+  markDelivered(id: number, redeliveries: number): Promise<void>;
+  /** Every stored message in id order, with its latest redeliveries count (marked delivered => redeliveries >= 1). */
+  recover(): AsyncIterable<StoredMessage> | Iterable<StoredMessage>;
+  /** Highest id ever stored (0 if none), so the broker continues numbering after a restart. */
+  maxId(): number;
+  /** Broker metadata (durable subscription registrations etc.); values must be msgpack-able. */
+  getMeta(key: string): unknown;
+  /** Stores `value` under `key`; resolves when durable. */
+  putMeta(key: string, value: unknown): Promise<void>;
+  /** Removes `key`; resolves when durable. */
+  deleteMeta(key: string): Promise<void>;
+  /** Number of stored messages (as of the last resolved write). */
+  count(): number;
+  /** Waits for pending writes, then releases the store; the object is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** Where and how to keep messages. */
+export interface StoreOptions {
+  dataDir: string;
+  /** 'memory' keeps nothing on disk. */
+  kind: 'memory' | 'lmdb';
+  /** Initial lmdb map size; lmdb-js grows the map on demand, so this is only a hint. */
+  mapSizeBytes?: number;
+}
+
+/** Opens the store `options.kind` names; rejects with a message naming the path when the lmdb store cannot be opened. */
+export async function openStore(options: StoreOptions): Promise<QueueStore> {
+  if (options.kind === 'memory') return new MemoryStore();
+  // Loaded on demand so memory-only brokers (and their tests) never load the native addon.
+  const { LmdbStore } = await import('./lmdb.js');
+  return LmdbStore.open(options);
+}
