@@ -393,11 +393,15 @@ export class Router {
   }
 
   private ackInMemory(session: HubSession, ids: readonly number[]): void {
+    const freed = new Set<Queue>();
     for (const id of ids) {
       const entry = this.release(session, id);
-      if (entry) this.finish(entry.queue, entry.held, false);
+      if (!entry) continue;
+      this.finish(entry.queue, entry.held, false);
+      freed.add(entry.queue);
     }
     this.unstall(session);
+    for (const queue of freed) this.dispatch(queue); // the credit the ACK freed
   }
 
   /** Refused by the client: redelivered per the queue's policy, or dead-lettered. */

@@ -37,7 +37,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
     const owner = readBrokerInfo(dataDir);
-    if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+    if (owner && owner.pid !== process.pid && await stillAlive(owner.pid, 3000)) {
       throw new DataDirLockedError(
         `data directory ${path.resolve(dataDir)} is in use by another broker (pid ${owner.pid})`);
     }
@@ -87,6 +87,15 @@ export function readPidfile(file: string): number | null {
 
 export function removePidfile(file: string): void {
   if (readPidfile(file) === process.pid) fs.rmSync(file, { force: true });
+}
+
+/** Whether `pid` is still there after up to `waitMs` (a just-killed broker takes a moment to go). */
+async function stillAlive(pid: number, waitMs: number): Promise<boolean> {
+  for (let waited = 0; waited < waitMs; waited += 100) {
+    if (!isAlive(pid)) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return isAlive(pid);
 }
 
 /** Whether a process with this pid exists. */

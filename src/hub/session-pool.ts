@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
 import type { HandoffMsg, HandoffReplyMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
@@ -125,7 +126,7 @@ export class SessionPool {
         STOMP_BROKER_SESSION_ID: String(id),
         STOMP_BROKER_SESSION_CONFIG: JSON.stringify(this.options.sessionConfig),
       },
-      execArgv: [`--max-old-space-size=${this.options.sessionHeapMb}`],
+      execArgv: sessionExecArgv(this.options.sessionHeapMb),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const session: PooledSession = { id, child, state: 'starting' };
@@ -168,6 +169,22 @@ export class SessionPool {
     const i = this.waiting.indexOf(socket);
     if (i >= 0) this.waiting.splice(i, 1);
   }
+}
+
+/** Where the compiled broker and its node_modules live: all a session may read. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Node flags of a session: its own heap limit (one client cannot starve the others) and Node's
+ * permission model: a session reads only the broker's code, writes no file and spawns no process,
+ * so a compromised parser cannot reach the store.
+ */
+function sessionExecArgv(heapMb: number): string[] {
+  return [
+    `--max-old-space-size=${heapMb}`,
+    '--experimental-permission', `--allow-fs-read=${PROJECT_ROOT}`,
+    '--disable-warning=ExperimentalWarning',
+  ];
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -88,6 +88,7 @@ export class LmdbStore implements QueueStore {
 
   /** Queues the mark with whatever else this turn writes; failures only warn, since callers need not await. */
   async markDelivered(id: number, redeliveries: number): Promise<void> {
+    if (!Number.isSafeInteger(id) || id <= 0) return; // never stored, so nothing to mark (as in MemoryStore)
     try {
       await this.settle(this.delivered.put(id, redeliveries), 'markDelivered');
     } catch (err) {
