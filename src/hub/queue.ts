@@ -69,10 +69,10 @@ export class Queue {
     return held;
   }
 
-  /** Whether one more message of `bytes` would exceed the queue's bounds. */
-  wouldOverflow(bytes: number): boolean {
+  /** Whether `count` more messages of `bytes` in all would exceed the queue's bounds. */
+  wouldOverflow(count: number, bytes: number): boolean {
     const { maxLength, maxBytes } = this.policy;
-    return (maxLength > 0 && this.depth + 1 > maxLength) || (maxBytes > 0 && this.storedBytes + bytes > maxBytes);
+    return (maxLength > 0 && this.depth + count > maxLength) || (maxBytes > 0 && this.storedBytes + bytes > maxBytes);
   }
 
   /** Removes every ready and delayed message (a durable subscription ended). */

@@ -162,9 +162,16 @@ export class Router {
 
   /** A bounded queue with overflow "reject" refuses the whole SEND; "drop-head" makes room. */
   private checkBounds(targets: Array<{ queue: Queue; held: HeldMessage }>): void {
+    const adding = new Map<Queue, { count: number; bytes: number }>();
     for (const { queue, held } of targets) {
-      if (queue.policy.overflow === 'reject' && queue.wouldOverflow(held.bytes)) {
-        throw new Refusal('Queue full', `${queue.name} holds its maximum (${describeBounds(queue.policy)}); the message was not accepted.`);
+      const sum = adding.get(queue) ?? { count: 0, bytes: 0 };
+      sum.count++;
+      sum.bytes += held.bytes;
+      adding.set(queue, sum);
+    }
+    for (const [queue, { count, bytes }] of adding) {
+      if (queue.policy.overflow === 'reject' && queue.wouldOverflow(count, bytes)) {
+        throw new Refusal('Queue full', `${queue.name} holds its maximum (${describeBounds(queue.policy)}); nothing was accepted.`);
       }
     }
   }
@@ -205,7 +212,7 @@ export class Router {
 
   private place(queue: Queue, held: HeldMessage): void {
     if (queue.policy.overflow === 'drop-head') {
-      while (queue.wouldOverflow(held.bytes)) {
+      while (queue.wouldOverflow(1, held.bytes)) {
         const dropped = queue.shiftOldest();
         if (!dropped) break;
         this.discard(dropped);
@@ -357,11 +364,16 @@ export class Router {
     const outcome = wants ? this.claims.claim(offer, sub) : this.claims.pass(offer, sub);
     const claim = outcome.closed ?? this.claims.get(offer);
     if (wants) sub.session.send({ t: outcome.granted ? 'grant' : 'refuse', offer });
-    if (outcome.granted && claim) this.grant(sub, claim.message);
+    if (outcome.granted && claim) {
+      claim.message.queue.offered--;
+      this.grant(sub, claim.message);
+    }
     if (outcome.closed) {
       const { held, queue } = outcome.closed.message;
-      queue.offered--;
-      if (outcome.closed.winner === null) queue.place(held, true);
+      if (outcome.closed.winner === null) {
+        queue.offered--;
+        queue.place(held, true);
+      }
       this.dispatch(queue);
     }
   }
@@ -393,15 +405,11 @@ export class Router {
   }
 
   private ackInMemory(session: HubSession, ids: readonly number[]): void {
-    const freed = new Set<Queue>();
     for (const id of ids) {
       const entry = this.release(session, id);
-      if (!entry) continue;
-      this.finish(entry.queue, entry.held, false);
-      freed.add(entry.queue);
+      if (entry) this.finish(entry.queue, entry.held, false);
     }
-    this.unstall(session);
-    for (const queue of freed) this.dispatch(queue); // the credit the ACK freed
+    this.unstall(session); // offers what the freed credit allows
   }
 
   /** Refused by the client: redelivered per the queue's policy, or dead-lettered. */
@@ -524,9 +532,9 @@ export class Router {
     if (removeFromStore && held.persistent) void this.store.write({ remove: [held.wire.id] }).catch(() => {});
   }
 
+  /** The session has credit again (ACK, NACK, drained socket): clear stalls and offer what waits. */
   private unstall(session: HubSession): void {
     for (const sub of session.subs.values()) {
-      if (!sub.stalled) continue;
       sub.stalled = false;
       if (!isTopic(sub.source)) this.dispatch(this.queueFor(sub.source));
     }

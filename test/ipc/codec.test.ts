@@ -1,0 +1,205 @@
+/** Bus codec: length-prefixed msgpackr batches of contract messages, reassembled from any chunking. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchDecoder, BatchEncoder, MAX_BATCH_BYTES } from '../../src/ipc/codec.js';
+import type {
+  BrokerStatus, HubToSession, MessageProps, NackOptions, SessionToHub, WireMessage,
+} from '../../src/ipc/contract.js';
+import { BUS_VERSION } from '../../src/ipc/contract.js';
+
+/** A body with NUL bytes and every byte value. */
+const BINARY = Buffer.concat([Buffer.from([0, 0, 1, 0, 255]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+const PROPS: MessageProps = { persistent: true, priority: 9, delayMs: 250, expiresAt: 1_800_000_000_000 };
+const NACK: NackOptions = { requeue: false, retryAfterMs: -1, reason: 'bad \u0000 input ✓' };
+const WIRE: WireMessage = {
+  id: 123456789, dest: '/queue/a', headers: { 'content-type': 'application/octet-stream', 'x-ü': 'v:1\n' },
+  body: BINARY, redeliveries: 2,
+};
+const STATUS: BrokerStatus = {
+  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, connections: 3, idleSessions: 2,
+  destinations: [
+    { name: '/queue/a', kind: 'queue', depth: 5, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
+    { name: '/topic/t', kind: 'topic', depth: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
+  ],
+};
+
+// One sample per message kind; the mapped types make tsc fail when a kind is added and not sampled here.
+const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, { t: K }> } = {
+  hello: { t: 'hello', v: BUS_VERSION, session: 4, pid: 999 },
+  connected: { t: 'connected', login: 'guest', version: '1.2', remote: '127.0.0.1:5000', clientId: 'c-1' },
+  publish: { t: 'publish', dest: '/queue/a', headers: { a: '1', empty: '' }, body: BINARY, props: PROPS, rid: 5 },
+  subscribe: {
+    t: 'subscribe', sub: 3, dest: '/topic/x.#', ack: 'client-individual', prefetch: 10, ackTimeoutMs: 5000,
+    durable: 'audit', rid: 6,
+  },
+  unsubscribe: { t: 'unsubscribe', sub: 3, forget: true, rid: 0 },
+  claim: { t: 'claim', offer: 2 ** 40, sub: 3 },
+  pass: { t: 'pass', offer: 8 },
+  ack: { t: 'ack', ids: [1, 2, 2 ** 33], rid: 7 },
+  nack: { t: 'nack', ids: [4], options: NACK, rid: 8 },
+  commit: {
+    t: 'commit', rid: 9, ops: [
+      { t: 'publish', dest: '/topic/t', headers: {}, body: Buffer.alloc(0), props: { ...PROPS, persistent: false } },
+      { t: 'ack', ids: [10] },
+      { t: 'nack', ids: [11, 12], options: { requeue: true, retryAfterMs: 100, reason: '' } },
+      { t: 'publish', dest: '/queue/b', headers: { k: 'v' }, body: BINARY, props: PROPS },
+    ],
+  },
+  sync: { t: 'sync', rid: 10 },
+  flow: { t: 'flow', writable: false },
+  status: { t: 'status', rid: 11 },
+};
+
+const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, { t: K }> } = {
+  welcome: { t: 'welcome', v: BUS_VERSION },
+  offer: { t: 'offer', offer: 12, sub: 3, msg: WIRE },
+  grant: { t: 'grant', offer: 12 },
+  refuse: { t: 'refuse', offer: 13 },
+  deliver: { t: 'deliver', msg: { ...WIRE, dest: '/topic/t', redeliveries: 0, headers: {} } },
+  revoke: { t: 'revoke', sub: 3, ids: [1, 2, 3] },
+  done: { t: 'done', rid: 14 },
+  reject: { t: 'reject', rid: 0, message: 'Queue full', detail: '/queue/a holds its maximum' },
+  throttle: { t: 'throttle', paused: true },
+  shutdown: { t: 'shutdown', message: 'bye' },
+  'status-reply': { t: 'status-reply', rid: 15, status: STATUS },
+};
+
+const ALL: unknown[] = [...Object.values(SESSION_TO_HUB), ...Object.values(HUB_TO_SESSION)];
+
+function decodeAll(chunks: Buffer[], decoder = new BatchDecoder()): unknown[] {
+  const out: unknown[] = [];
+  for (const c of chunks) decoder.push(c, (m) => out.push(m));
+  return out;
+}
+
+/** Every Buffer in `value`, with its path. */
+function buffersIn(value: unknown, where = '$'): Array<[string, unknown]> {
+  if (value instanceof Uint8Array) return [[where, value]];
+  if (Array.isArray(value)) return value.flatMap((v, i) => buffersIn(v, `${where}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => buffersIn(v, `${where}.${k}`));
+  }
+  return [];
+}
+
+describe('codec round trip', () => {
+  // Every contract message, alone in its batch, decodes to an equal value; Buffers stay Buffers.
+  for (const message of ALL) {
+    const kind = (message as { t: string }).t;
+    test(`round trip: ${kind}`, () => {
+      const encoded = new BatchEncoder().encode([message]);
+      const out = decodeAll([encoded]);
+      assert.equal(out.length, 1);
+      assert.deepEqual(out[0], message);
+      const before = buffersIn(message);
+      const after = buffersIn(out[0]);
+      assert.deepEqual(after.map(([p]) => p), before.map(([p]) => p));
+      for (const [p, b] of after) assert.ok(Buffer.isBuffer(b), `${p} should decode as a Buffer`);
+    });
+  }
+
+  // A batch of every message kind keeps order, and binary bodies with NUL bytes are intact.
+  test('one batch with every kind, in order', () => {
+    const out = decodeAll([new BatchEncoder().encode(ALL)]);
+    assert.deepEqual(out, ALL);
+    const publish = out[2] as { t: string; body: Buffer };
+    assert.equal(publish.t, 'publish');
+    assert.ok(Buffer.isBuffer(publish.body));
+    assert.ok(publish.body.equals(BINARY));
+    assert.equal(publish.body[0], 0);
+  });
+
+  // The frame is a 4-byte big-endian length followed by exactly that many payload bytes.
+  test('length prefix', () => {
+    const encoded = new BatchEncoder().encode([HUB_TO_SESSION.grant]);
+    assert.equal(encoded.readUInt32BE(0), encoded.length - 4);
+  });
+
+  // An empty batch decodes to no messages and leaves the decoder ready for the next batch.
+  test('empty batch', () => {
+    const enc = new BatchEncoder();
+    const out = decodeAll([enc.encode([]), enc.encode([SESSION_TO_HUB.pass])]);
+    assert.deepEqual(out, [SESSION_TO_HUB.pass]);
+  });
+
+  // The encoder's output is the caller's: encoding again does not change an earlier result.
+  test('encoded buffers are not reused', () => {
+    const enc = new BatchEncoder();
+    const first = enc.encode([SESSION_TO_HUB.publish]);
+    const copy = Buffer.from(first);
+    enc.encode([SESSION_TO_HUB.commit, HUB_TO_SESSION.offer]);
+    assert.ok(first.equals(copy));
+  });
+
+  // Each batch decodes on its own: a fresh decoder can read a later batch from a long-lived encoder.
+  test('each batch is self-contained', () => {
+    const enc = new BatchEncoder();
+    enc.encode([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
+    const second = enc.encode([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
+    assert.deepEqual(decodeAll([second]), [HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
+  });
+});
+
+describe('codec stream reassembly', () => {
+  // A stream split at every byte offset reassembles into the same messages.
+  test('split at every byte offset', () => {
+    const enc = new BatchEncoder();
+    const stream = Buffer.concat([
+      enc.encode([SESSION_TO_HUB.publish, SESSION_TO_HUB.ack]),
+      enc.encode([HUB_TO_SESSION.offer]),
+    ]);
+    const want = [SESSION_TO_HUB.publish, SESSION_TO_HUB.ack, HUB_TO_SESSION.offer];
+    for (let i = 0; i <= stream.length; i++) {
+      const out = decodeAll([stream.subarray(0, i), stream.subarray(i)]);
+      assert.deepEqual(out, want, `split at ${i}`);
+    }
+  });
+
+  // A stream fed one byte at a time reassembles too.
+  test('one byte at a time', () => {
+    const stream = new BatchEncoder().encode(ALL);
+    const out = decodeAll([...stream].map((b) => Buffer.from([b])));
+    assert.deepEqual(out, ALL);
+  });
+
+  // Several batches in one chunk are all delivered, in order.
+  test('several batches in one chunk', () => {
+    const enc = new BatchEncoder();
+    const chunk = Buffer.concat([
+      enc.encode([SESSION_TO_HUB.hello]),
+      enc.encode([SESSION_TO_HUB.connected, SESSION_TO_HUB.subscribe]),
+      enc.encode([]),
+      enc.encode([HUB_TO_SESSION['status-reply']]),
+    ]);
+    const out = decodeAll([chunk]);
+    assert.deepEqual(out, [SESSION_TO_HUB.hello, SESSION_TO_HUB.connected, SESSION_TO_HUB.subscribe,
+      HUB_TO_SESSION['status-reply']]);
+  });
+
+  // Messages of a batch are delivered only once the whole batch arrived.
+  test('nothing is delivered from an incomplete batch', () => {
+    const encoded = new BatchEncoder().encode([SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
+    const decoder = new BatchDecoder();
+    const out: unknown[] = [];
+    decoder.push(encoded.subarray(0, encoded.length - 1), (m) => out.push(m));
+    assert.equal(out.length, 0);
+    decoder.push(encoded.subarray(encoded.length - 1), (m) => out.push(m));
+    assert.deepEqual(out, [SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
+  });
+
+  // A length prefix beyond the maximum batch size means a corrupt stream: push throws.
+  test('corrupt length prefix throws', () => {
+    const bad = Buffer.alloc(8);
+    bad.writeUInt32BE(MAX_BATCH_BYTES + 1, 0);
+    assert.throws(() => new BatchDecoder().push(bad, () => { assert.fail('no message expected'); }), /corrupt/);
+    const worst = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+    assert.throws(() => new BatchDecoder().push(worst, () => {}), /corrupt/);
+  });
+
+  // A length prefix at the maximum is still waited for, not an error.
+  test('length at the maximum is not corrupt', () => {
+    const edge = Buffer.alloc(4);
+    edge.writeUInt32BE(MAX_BATCH_BYTES, 0);
+    assert.doesNotThrow(() => new BatchDecoder().push(edge, () => { assert.fail('nothing complete yet'); }));
+  });
+});
