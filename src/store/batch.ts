@@ -16,6 +16,10 @@ function checkMessage(m: StoredMessage): void {
   checkId(m.id);
   if (typeof m.dest !== 'string') throw new TypeError(`store: message ${m.id} has no destination`);
   if (m.headers === null || typeof m.headers !== 'object') throw new TypeError(`store: message ${m.id} has no headers`);
+  // String values only: then encoding cannot throw halfway through an lmdb batch and leave part of it queued.
+  for (const [name, value] of Object.entries(m.headers)) {
+    if (typeof value !== 'string') throw new TypeError(`store: message ${m.id} header ${name} is not a string`);
+  }
   if (!(m.body instanceof Uint8Array)) throw new TypeError(`store: message ${m.id} body is not a Buffer`);
   for (const field of ['redeliveries', 'priority', 'deliverAt', 'expiresAt'] as const) {
     if (!Number.isFinite(m[field]) || m[field] < 0) throw new TypeError(`store: message ${m.id} has bad ${field}`);

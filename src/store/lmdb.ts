@@ -6,17 +6,22 @@
  * `useWritemap`/`noMetaSync`), so every lmdb commit fdatasyncs the data pages and writes the meta page
  * through LMDB's O_DSYNC descriptor before lmdb-js resolves its commit promise. A resolved write() therefore
  * means the transaction is on disk: it survives kill -9 of the process and, as far as the disk honours
- * fdatasync, a power cut. The default on Linux, `overlappingSync: true`, resolves at commit (visible) and
- * syncs later; we would then have to wait on the separate `flushed` promise, which never settles if the sync
- * fails, and reopening relies on lmdb-js's boot-id check to pick the right snapshot. Measured on this
- * machine both modes give the same grouped throughput (~120k 1 KiB msgs/s with 1000 concurrent writes)
- * because grouping, not sync overlap, dominates, so the simpler, strictly ordered mode wins.
- * `noSync` would lose acknowledged writes on an OS crash and is never used. Grouping comes from lmdb-js's
- * default `eventTurnBatching` with `commitDelay: 0`: all writes queued in one event turn share one
- * transaction (one fdatasync), committed on the write thread while the main thread keeps going.
+ * fdatasync, a power cut. The Linux default, `overlappingSync: true`, resolves at commit (visible, not yet
+ * synced); we would then have to wait on the separate `flushed` promise, which never settles if the sync
+ * fails, and reopening relies on lmdb-js's boot-id check to pick the right snapshot. Measured here both modes
+ * give the same grouped throughput (the commit count, not sync overlap, dominates), so the simpler, strictly
+ * ordered mode wins. `noSync` would lose acknowledged writes on an OS crash and is never used.
+ *
+ * Grouping: each write() is one explicit `root.batch`, which lmdb-js keeps inside a single transaction.
+ * `eventTurnBatching` is off because with it on lmdb-js opens each turn's transaction with an internal
+ * commit promise nobody can handle, so a failed commit (disk full) crashes the process with an unhandled
+ * rejection. With `txnStartThreshold` out of reach, lmdb-js still starts the commit on the next setImmediate
+ * (`commitDelay: 0`), so every batch queued in the same tick shares one transaction and one fdatasync
+ * (checked with strace: 1000 concurrent write() calls -> 1 fdatasync); batches queued while a commit is
+ * syncing go into the next one.
  */
 import path from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 import { checkBatch, highestPut, recoveredRedeliveries, warnBestEffort } from './batch.js';
 import type { QueueStore, StoreBatch, StoredMessage, StoreOptions } from './store.js';
 
@@ -25,6 +30,8 @@ type MessageRecord = [dest: string, headers: StoredMessage['headers'], body: Buf
   redeliveries: number, priority: number, deliverAt: number, expiresAt: number];
 
 const MAX_ID_KEY = 'maxId';
+/** lmdb-js starts a commit early once this many writes are queued; we always want the per-tick commit instead. */
+const TXN_START_NEVER = 2 ** 31;
 
 /** The lmdb-backed QueueStore; open it with `LmdbStore.open` (or `openStore`). */
 export class LmdbStore implements QueueStore {
@@ -48,35 +55,35 @@ export class LmdbStore implements QueueStore {
   /** Opens (creating if needed) the environment at `<dataDir>/store`; rejects naming the path if it cannot. */
   static async open(options: StoreOptions): Promise<LmdbStore> {
     const dir = path.join(options.dataDir, 'store');
+    let root: RootDatabase | undefined;
     let store: LmdbStore;
     try {
-      // mapSize only when given: lmdb-js merges options with Object.assign, so `undefined` would erase its default.
-      const sizing = options.mapSizeBytes ? { mapSize: options.mapSizeBytes } : {};
-      const root = open({ path: dir, overlappingSync: false, noSync: false, ...sizing });
+      root = open(envOptions(dir, options.mapSizeBytes));
       store = new LmdbStore(dir, root, root.openDB({ name: 'messages' }), root.openDB({ name: 'delivered' }),
         root.openDB({ name: 'meta' }), root.openDB({ name: 'state' }));
     } catch (err) {
+      await root?.close().catch(() => {}); // half-opened: release the environment, report the first error
       throw storeError(`cannot open lmdb store at ${dir}`, err);
     }
     await store.dropOrphanMarks();
     return store;
   }
 
-  /** Queues the batch into the current event turn's transaction; resolves once that commit is synced. */
+  /** Queues the batch into this tick's transaction; resolves once that commit is synced. */
   async write(batch: StoreBatch): Promise<void> {
     checkBatch(batch);
     const top = highestPut(batch);
-    const quiet = new Quieter();
     let committed: Promise<boolean>;
     try {
-      // One lmdb batch, so the operations stay together even if lmdb-js splits the turn's transaction.
+      // One lmdb batch: lmdb-js never splits it across transactions. Operations inside a batch return an
+      // already-resolved promise; the batch's own promise carries the commit's outcome.
       committed = this.root.batch(() => {
-        for (const m of batch.put ?? []) quiet.add(this.messages.put(m.id, toRecord(m)));
+        for (const m of batch.put ?? []) this.messages.put(m.id, toRecord(m));
         for (const id of batch.remove ?? []) {
-          quiet.add(this.messages.remove(id));
-          quiet.add(this.delivered.remove(id));
+          this.messages.remove(id);
+          this.delivered.remove(id);
         }
-        if (top > this.queuedTop) quiet.add(this.state.put(MAX_ID_KEY, top));
+        if (top > this.queuedTop) this.state.put(MAX_ID_KEY, top);
       });
       this.queuedTop = Math.max(this.queuedTop, top);
     } catch (err) {
@@ -86,7 +93,7 @@ export class LmdbStore implements QueueStore {
     this.highest = Math.max(this.highest, top);
   }
 
-  /** Queues the mark with whatever else this turn writes; failures only warn, since callers need not await. */
+  /** Queues the mark with whatever else this tick writes; failures only warn, since callers need not await. */
   async markDelivered(id: number, redeliveries: number): Promise<void> {
     if (!Number.isSafeInteger(id) || id <= 0) return; // never stored, so nothing to mark (as in MemoryStore)
     try {
@@ -146,23 +153,7 @@ export class LmdbStore implements QueueStore {
   private async dropOrphanMarks(): Promise<void> {
     const orphans = [...this.delivered.getKeys()].filter((id) => !this.messages.doesExist(id));
     if (orphans.length === 0) return;
-    const quiet = new Quieter();
-    await this.settle(this.root.batch(() => orphans.forEach((id) => quiet.add(this.delivered.remove(id)))), 'open');
-  }
-}
-
-/**
- * Every put/remove inside an lmdb batch returns the turn's commit promise, which rejects too when the commit
- * fails; the batch's own promise carries the outcome, so these copies only need a handler to avoid
- * unhandled rejections (which would crash the process). Consecutive duplicates are skipped.
- */
-class Quieter {
-  private last: unknown;
-
-  add(result: unknown): void {
-    if (result === this.last || !(result instanceof Promise)) return;
-    this.last = result;
-    result.catch(() => {});
+    await this.settle(this.root.batch(() => orphans.forEach((id) => this.delivered.remove(id))), 'open');
   }
 }
 
@@ -176,6 +167,17 @@ async function commitCause(err: unknown): Promise<unknown> {
   const cause = await Promise.race([detail.then(() => err, (e: unknown) => e), timeout]);
   clearTimeout(timer);
   return cause;
+}
+
+/** The environment settings argued for at the top of this file. */
+function envOptions(dir: string, mapSizeBytes: number | undefined): RootDatabaseOptionsWithPath {
+  // txnStartThreshold is documented in lmdb-js's README but missing from its typings.
+  const options: RootDatabaseOptionsWithPath & { txnStartThreshold: number } = {
+    path: dir, overlappingSync: false, noSync: false, eventTurnBatching: false, txnStartThreshold: TXN_START_NEVER,
+  };
+  // Set only when given: lmdb-js merges options with Object.assign, so `undefined` would erase its default.
+  if (mapSizeBytes) options.mapSize = mapSizeBytes;
+  return options;
 }
 
 function storeError(what: string, cause: unknown): Error {

@@ -49,9 +49,9 @@ export interface QueueStore {
   recover(): AsyncIterable<StoredMessage> | Iterable<StoredMessage>;
   /** Highest id ever stored (0 if none), so the broker continues numbering after a restart. */
   maxId(): number;
-  /** Broker metadata (durable subscription registrations etc.); values must be msgpack-able. */
+  /** Broker metadata (durable subscription registrations etc.) as of the last resolved putMeta/deleteMeta; a fresh copy. */
   getMeta(key: string): unknown;
-  /** Stores `value` under `key`; resolves when durable. */
+  /** Stores a copy of `value` (must be msgpack-able) under `key`; resolves when durable. */
   putMeta(key: string, value: unknown): Promise<void>;
   /** Removes `key`; resolves when durable. */
   deleteMeta(key: string): Promise<void>;
