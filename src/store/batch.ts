@@ -21,6 +21,8 @@ function checkMessage(m: StoredMessage): void {
     if (typeof value !== 'string') throw new TypeError(`store: message ${m.id} header ${name} is not a string`);
   }
   if (!(m.body instanceof Uint8Array)) throw new TypeError(`store: message ${m.id} body is not a Buffer`);
+  if (m.queue !== undefined && typeof m.queue !== 'string') throw new TypeError(`store: message ${m.id} has a bad queue`);
+  if (m.failures !== undefined && !Array.isArray(m.failures)) throw new TypeError(`store: message ${m.id} has bad failures`);
   for (const field of ['redeliveries', 'priority', 'deliverAt', 'expiresAt'] as const) {
     if (!Number.isFinite(m[field]) || m[field] < 0) throw new TypeError(`store: message ${m.id} has bad ${field}`);
   }
@@ -40,10 +42,13 @@ export function recoveredRedeliveries(stored: number, mark: number | undefined):
 
 /** A copy sharing nothing with `m`, so later changes by the broker cannot reach stored state (as with lmdb). */
 export function copyMessage(m: StoredMessage, redeliveries = m.redeliveries): StoredMessage {
-  return {
+  const copy: StoredMessage = {
     id: m.id, dest: m.dest, headers: { ...m.headers }, body: Buffer.from(m.body), redeliveries,
     priority: m.priority, deliverAt: m.deliverAt, expiresAt: m.expiresAt,
   };
+  if (m.queue) copy.queue = m.queue;
+  if (m.failures && m.failures.length > 0) copy.failures = m.failures.map((f) => ({ ...f }));
+  return copy;
 }
 
 /** Reports a failure of a best-effort operation without crashing: nobody awaits those promises. */

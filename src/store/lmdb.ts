@@ -27,7 +27,8 @@ import type { QueueStore, StoreBatch, StoredMessage, StoreOptions } from './stor
 
 /** A message as kept in lmdb: a tuple, so no field names are repeated in every record. */
 type MessageRecord = [dest: string, headers: StoredMessage['headers'], body: Buffer,
-  redeliveries: number, priority: number, deliverAt: number, expiresAt: number];
+  redeliveries: number, priority: number, deliverAt: number, expiresAt: number,
+  queue?: string, failures?: Array<{ time: number; reason: string }>];
 
 const MAX_ID_KEY = 'maxId';
 /** lmdb-js starts a commit early once this many writes are queued; we always want the per-tick commit instead. */
@@ -191,13 +192,16 @@ function lastKey(db: Database<MessageRecord, number>): number {
 }
 
 function toRecord(m: StoredMessage): MessageRecord {
-  return [m.dest, m.headers, m.body, m.redeliveries, m.priority, m.deliverAt, m.expiresAt];
+  return [m.dest, m.headers, m.body, m.redeliveries, m.priority, m.deliverAt, m.expiresAt, m.queue ?? '', m.failures ?? []];
 }
 
 function fromRecord(id: number, r: MessageRecord, mark: number | undefined): StoredMessage {
-  const [dest, headers, body, redeliveries, priority, deliverAt, expiresAt] = r;
-  return {
+  const [dest, headers, body, redeliveries, priority, deliverAt, expiresAt, queue, failures] = r;
+  const m: StoredMessage = {
     id, dest, headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body),
     redeliveries: recoveredRedeliveries(redeliveries, mark), priority, deliverAt, expiresAt,
   };
+  if (queue) m.queue = queue;
+  if (failures && failures.length > 0) m.failures = failures;
+  return m;
 }

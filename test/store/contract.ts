@@ -19,6 +19,7 @@ export function sampleMessage(id: number, body: Buffer = Buffer.from(`body ${id}
   return {
     id, dest: `/queue/q${id % 3}`, headers: { 'content-type': 'text/plain', 'x-id': String(id), persistent: 'true' },
     body, redeliveries: id % 2, priority: id % 10, deliverAt: 1_700_000_000_000 + id, expiresAt: 1_800_000_000_000 + id,
+    queue: `durable:sub${id % 2}`, failures: [{ time: 1_700_000_000_000 + id, reason: `failure of ${id}` }],
   };
 }
 
