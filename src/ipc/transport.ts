@@ -2,9 +2,15 @@
  * Bus transport: node-ipc (12.0.0) on a Unix socket, raw buffers, our own length-prefixed framing
  * (codec.ts). A BusPeer batches what is sent during one event-loop turn into one write.
  */
-import { IPCModule } from 'node-ipc';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import type { IPCModule as IPCModuleType } from 'node-ipc';
 import { BatchDecoder, BatchEncoder } from './codec.js';
+
+// node-ipc's CommonJS build is one bundled file: it loads in about half the time of its ES module
+// graph, and every session process pays that on start.
+const { IPCModule } = createRequire(import.meta.url)('node-ipc') as { IPCModule: typeof IPCModuleType };
+type IPCModule = IPCModuleType;
 
 /** node-ipc hands raw data through a string decoder; latin1 maps every byte to itself. */
 const BYTE_EXACT_ENCODING: BufferEncoding = 'latin1';

@@ -21,6 +21,11 @@ export class Connection {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pausedBy = new Set<PauseReason>();
   private closing = false;
+  private corked = false;
+  private readonly uncork = () => {
+    this.corked = false;
+    this.socket.uncork();
+  };
   private connectTimer: NodeJS.Timeout;
   /** False while unsent bytes exceed the consumer watermark. */
   writable = true;
@@ -58,6 +63,12 @@ export class Connection {
 
   write(frame: Frame): void {
     if (this.socket.destroyed) return;
+    // Frames written in one turn (a bus batch of deliveries) leave in one system call.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.socket.write(serializeFrame(frame, this.version));
     this.lastWrite = Date.now();
     if (this.writable && this.socket.writableLength > this.config.consumerWriteWatermark) {
