@@ -135,15 +135,17 @@ export class Router {
     });
   }
 
-  /** The queues a message to `dest` lands in, each with its own copy (and id). */
+  /**
+   * The queues a message to `dest` lands in, each with its own copy (and id). A copy carries the
+   * destination its consumers subscribed to: the queue for fan-out, the topic for a durable subscription.
+   */
   private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps): Array<{ queue: Queue; held: HeldMessage }> {
-    const names = new Set<string>();
-    if (!isTopic(dest)) names.add(dest);
-    for (const q of policyFor(this.config, dest).fanout) names.add(q);
-    if (isTopic(dest)) for (const b of this.durables.values()) if (topicMatches(b.topic, dest)) names.add(b.queue);
-    return [...names].map((name) => {
+    const copies = new Map<string, string>(); // queue name → MESSAGE destination
+    if (!isTopic(dest)) copies.set(dest, dest);
+    for (const q of policyFor(this.config, dest).fanout) copies.set(q, q);
+    if (isTopic(dest)) for (const b of this.durables.values()) if (topicMatches(b.topic, dest)) copies.set(b.queue, dest);
+    return [...copies].map(([name, wireDest]) => {
       const queue = this.queueFor(name);
-      const wireDest = isTopic(dest) || name === dest ? dest : name;
       return { queue, held: this.hold(queue, this.wire(wireDest, headers, body), props) };
     });
   }
