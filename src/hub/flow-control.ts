@@ -1,7 +1,8 @@
 /**
  * FlowControl: producer back-pressure. Past the memory high-water mark every producing session is told
  * to stop reading its client socket; under the low-water mark (half of it) they resume. Consumers are
- * never paused, so queues can drain (RabbitMQ blocks publishing connections the same way).
+ * never paused, so queues can drain; nor is a producer while it holds unacknowledged messages, whose
+ * ACKs must still be read (RabbitMQ blocks such a connection, and it deadlocks).
  */
 import type { HubSession } from './model.js';
 
@@ -10,6 +11,8 @@ export class FlowControl {
   private bytes = 0;
   private paused = false;
   private readonly producers = new Set<HubSession>();
+  /** Producers told to stop reading. */
+  private readonly throttled = new Set<HubSession>();
 
   constructor(private readonly highWatermark: number) {}
 
@@ -38,15 +41,31 @@ export class FlowControl {
     if (session.producer) return;
     session.producer = true;
     this.producers.add(session);
-    if (this.paused) session.send({ t: 'throttle', paused: true });
+    this.update(session);
+  }
+
+  /** The session's unacknowledged messages changed: it may have to be resumed (or paused). */
+  update(session: HubSession): void {
+    if (!session.producer) return;
+    const pause = this.paused && !holdsUnacked(session);
+    if (pause === this.throttled.has(session)) return;
+    if (pause) this.throttled.add(session);
+    else this.throttled.delete(session);
+    session.send({ t: 'throttle', paused: pause });
   }
 
   forget(session: HubSession): void {
     this.producers.delete(session);
+    this.throttled.delete(session);
   }
 
   private setPaused(paused: boolean): void {
     this.paused = paused;
-    for (const session of this.producers) session.send({ t: 'throttle', paused });
+    for (const session of this.producers) this.update(session);
   }
+}
+
+function holdsUnacked(session: HubSession): boolean {
+  for (const sub of session.subs.values()) if (sub.unacked.size > 0) return true;
+  return false;
 }

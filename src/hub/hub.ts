@@ -22,7 +22,8 @@ import { listen } from './listener.js';
 import type { HubSession } from './model.js';
 import { Refusal, Router } from './router.js';
 import {
-  defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, writeBrokerInfo, writePidfile,
+  defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, removeStaleRunDir, RUN_DIR_PREFIX, writeBrokerInfo,
+  writePidfile,
 } from './run-files.js';
 import { SessionPool } from './session-pool.js';
 
@@ -67,6 +68,7 @@ export class Hub {
     this.releaseLock = await lockDataDir(config.dataDir);
     try {
       writePidfile(this.pidfile);
+      removeStaleRunDir(config.dataDir);
       this.store = await openStore({ dataDir: config.dataDir, kind: config.store });
       this.router = new Router(config, this.store, fileConfig);
       this.handlers = sessionHandlers({
@@ -74,7 +76,7 @@ export class Hub {
       });
       const recovered = await this.router.recover();
       if (recovered > 0) this.log.info(`recovered ${recovered} stored messages`);
-      this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stomp-broker-'));
+      this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), RUN_DIR_PREFIX));
       this.bus = new BusServer(path.join(this.runDir, 'bus.sock'));
       this.bus.onPeer = (peer) => this.admit(peer);
       await this.bus.start();

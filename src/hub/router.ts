@@ -392,6 +392,7 @@ export class Router {
     queue.inflight.set(id, { held, holder: sub, timer });
     this.inflight.set(id, queue);
     sub.unacked.add(id);
+    this.flow.update(sub.session);
     if (held.persistent) void this.store.markDelivered(id, held.wire.redeliveries).catch(() => {});
   }
 

@@ -66,6 +66,17 @@ export function removeBrokerInfo(dataDir: string): void {
   fs.rmSync(path.join(dataDir, INFO_FILE), { force: true });
 }
 
+/** Prefix of a broker's run directory (its bus socket) under the system temp dir. */
+export const RUN_DIR_PREFIX = 'stomp-broker-';
+
+/** Removes the run directory a killed broker left behind (its bus socket), once the lock is ours. */
+export function removeStaleRunDir(dataDir: string): void {
+  const stale = readBrokerInfo(dataDir);
+  if (!stale || stale.pid === process.pid) return;
+  const dir = path.dirname(stale.busPath);
+  if (path.basename(dir).startsWith(RUN_DIR_PREFIX)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Writes the pid file; refuses when it names a live process other than this one. */
 export function writePidfile(file: string): void {
   const other = readPidfile(file);

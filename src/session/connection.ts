@@ -114,7 +114,9 @@ export class Connection {
     }
     if (receive > 0) {
       this.timers.push(setInterval(() => {
-        if (Date.now() - this.lastRead > receive * 2) {
+        // While the broker itself holds the socket paused, the client's heart-beats sit unread.
+        if (this.pausedBy.size > 0) this.lastRead = Date.now();
+        else if (Date.now() - this.lastRead > receive * 2) {
           this.fail(new StompError('HEARTBEAT_TIMEOUT', 'Heart-beat timeout',
             `No data from the client for more than ${receive * 2} ms.`));
         }

@@ -1,0 +1,208 @@
+/** The command line: status, stop, the data-directory lock, SIGTERM shutdown, --daemonize. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  BROKER_BIN, type Broker, connectStomp, eventually, freshDir, isAlive, REPO_ROOT, sendConfirmed, startBroker,
+  subscribe, uniqueDest,
+} from '../helpers/broker.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/stomp-broker ...args` to completion (60 s guard). */
+function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BROKER_BIN, ...args], { cwd: REPO_ROOT, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      });
+  });
+}
+
+describe('cli', () => {
+  let broker: Broker;
+  before(async () => {
+    broker = await startBroker();
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+
+  // `status` prints uptime, connections and each destination with its numbers.
+  test('status prints uptime, connections and a destination after a SEND', async () => {
+    const dest = uniqueDest('queue', 'status');
+    const c = await connectStomp(broker.port);
+    await sendConfirmed(c, dest, 'counted');
+    const r = await cli(['status', '--data-dir', broker.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /uptime/i);
+    assert.match(r.stdout, /connections/i);
+    assert.ok(r.stdout.includes(dest), `status lists ${dest}:\n${r.stdout}`);
+    c.close();
+  });
+
+  // `status --json` prints a JSON snapshot: pid, port, connections, destinations with depth.
+  test('status --json parses and describes the broker', async () => {
+    const dest = uniqueDest('queue', 'json');
+    const c = await connectStomp(broker.port);
+    await sendConfirmed(c, dest, 'one');
+    await sendConfirmed(c, dest, 'two');
+    const r = await cli(['status', '--data-dir', broker.dataDir, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const status = JSON.parse(r.stdout) as {
+      pid: number; port: number; uptimeMs: number; connections: number;
+      destinations: { name: string; kind: string; depth: number }[];
+    };
+    assert.equal(status.pid, broker.pid);
+    assert.equal(status.port, broker.port);
+    assert.equal(typeof status.uptimeMs, 'number');
+    assert.ok(status.connections >= 1, `connections ${status.connections}`);
+    const row = status.destinations.find((d) => d.name === dest);
+    assert.ok(row, `${dest} listed`);
+    assert.equal(row.kind, 'queue');
+    assert.equal(row.depth, 2);
+    c.close();
+  });
+
+  // `status` on a data directory with no broker fails with a message.
+  test('status without a running broker exits non-zero', async () => {
+    const dir = freshDir();
+    try {
+      const r = await cli(['status', '--data-dir', dir]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /no broker/i);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // `stop` without a running broker fails with a message.
+  test('stop without a running broker exits non-zero', async () => {
+    const dir = freshDir();
+    try {
+      const r = await cli(['stop', '--data-dir', dir]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /no broker/i);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // One broker per data directory: a second one exits non-zero naming the data directory.
+  test('a second broker on the same data dir exits non-zero with a clear error', async () => {
+    const second = spawn(process.execPath, [BROKER_BIN, 'start', '--port', '0', '--data-dir', broker.dataDir,
+      '--prefork', '1'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    second.stdout.on('data', (d: Buffer) => { output += d; });
+    second.stderr.on('data', (d: Buffer) => { output += d; });
+    const guard = setTimeout(() => second.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)));
+    clearTimeout(guard);
+    assert.notEqual(code, 0, `second broker exited ${code}: ${output}`);
+    assert.ok(code !== null, 'it exited by itself, not by the guard');
+    assert.match(output, /data dir/i);
+    assert.doesNotMatch(output, /listening on/);
+    // The first broker is untouched and still owns its files.
+    assert.equal(fs.readFileSync(path.join(broker.dataDir, 'stomp-broker.pid'), 'utf8').trim(), String(broker.pid));
+    const c = await connectStomp(broker.port);
+    await c.disconnect();
+  });
+
+  // `--version` prints the package version.
+  test('--version prints the version', async () => {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+});
+
+describe('cli: stopping', () => {
+  // `stop` signals the broker, which exits 0 and removes its pid file.
+  test('stop --data-dir stops the broker (exit 0) and removes the pid file', { timeout: 60_000 }, async () => {
+    const broker = await startBroker();
+    try {
+      const pidfile = path.join(broker.dataDir, 'stomp-broker.pid');
+      assert.ok(fs.existsSync(pidfile), 'pid file written');
+      assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(broker.pid));
+      const r = await cli(['stop', '--data-dir', broker.dataDir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await broker.exited, 0);
+      assert.equal(fs.existsSync(pidfile), false, 'pid file removed');
+      assert.equal(fs.existsSync(path.join(broker.dataDir, 'broker.json')), false, 'broker.json removed');
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  // SIGTERM: connected clients get ERROR "broker shutting down", and the broker exits 0.
+  test('SIGTERM: clients get ERROR "broker shutting down", broker exits 0', { timeout: 60_000 }, async () => {
+    const broker = await startBroker();
+    try {
+      const a = await connectStomp(broker.port);
+      const b = await connectStomp(broker.port, { 'accept-version': '1.0' });
+      await subscribe(a, uniqueDest('queue', 'bye'), 's', { ack: 'client' });
+      broker.proc.kill('SIGTERM');
+      for (const c of [a, b]) {
+        const error = await c.expectErrorAndClose(15_000);
+        assert.match(error.headers.message, /broker shutting down/);
+      }
+      assert.equal(await broker.exited, 0);
+      assert.equal(fs.existsSync(path.join(broker.dataDir, 'stomp-broker.pid')), false, 'pid file removed');
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  // After a stop the data directory is free: a new broker can take it.
+  test('a stopped broker releases its data directory', { timeout: 60_000 }, async () => {
+    const dir = freshDir();
+    try {
+      const first = await startBroker([], { dataDir: dir });
+      await first.stop();
+      const second = await startBroker([], { dataDir: dir });
+      const c = await connectStomp(second.port);
+      await c.disconnect();
+      await second.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // --daemonize returns once the broker listens in the background; `stop` stops it.
+  test('--daemonize starts in the background and stop stops it', { timeout: 90_000 }, async () => {
+    const dir = freshDir();
+    let pid = 0;
+    try {
+      const r = await cli(['start', '--daemonize', '--port', '0', '--data-dir', dir, '--prefork', '1']);
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+      const m = /started \(pid (\d+)\) on (\S+):(\d+)/.exec(r.stdout);
+      assert.ok(m, `start prints pid and address: ${r.stdout}`);
+      pid = Number(m[1]);
+      const port = Number(m[3]);
+      assert.ok(isAlive(pid), 'the daemon runs after start returned');
+      assert.equal(fs.readFileSync(path.join(dir, 'stomp-broker.pid'), 'utf8').trim(), String(pid));
+      const c = await connectStomp(port);
+      await c.disconnect();
+      const status = await cli(['status', '--data-dir', dir, '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      assert.equal((JSON.parse(status.stdout) as { pid: number }).pid, pid);
+
+      const stop = await cli(['stop', '--data-dir', dir]);
+      assert.equal(stop.code, 0, stop.stderr);
+      await eventually(() => !isAlive(pid), 15_000);
+      assert.equal(fs.existsSync(path.join(dir, 'stomp-broker.pid')), false, 'pid file removed');
+      assert.ok(fs.existsSync(path.join(dir, 'stomp-broker.log')), 'the daemon logs to <data-dir>/stomp-broker.log');
+    } finally {
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

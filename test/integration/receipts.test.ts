@@ -1,0 +1,155 @@
+/** RECEIPT for every client frame that asks for one, and the DISCONNECT receipt handshake. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  type Broker, bodies, connectStomp, encodeFrame, type RawClient, sendConfirmed, startBroker, subscribe, uniqueDest,
+} from '../helpers/broker.js';
+
+describe('receipts', () => {
+  let broker: Broker;
+  let producer: RawClient;
+  before(async () => {
+    broker = await startBroker();
+    producer = await connectStomp(broker.port);
+  });
+  after(async () => {
+    producer?.close();
+    await broker?.stop();
+  });
+
+  // Any client frame other than CONNECT may carry `receipt`; the server answers RECEIPT with receipt-id.
+  test('RECEIPT for SEND', async () => {
+    const c = await connectStomp(broker.port);
+    await c.frame('SEND', { destination: uniqueDest('queue', 'rs'), receipt: 'send-1' }, 'x');
+    const r = await c.expectReceipt('send-1');
+    assert.equal(r.body.length, 0);
+    c.close();
+  });
+
+  // SUBSCRIBE with receipt.
+  test('RECEIPT for SUBSCRIBE and UNSUBSCRIBE', async () => {
+    const c = await connectStomp(broker.port);
+    const dest = uniqueDest('queue', 'rsub');
+    await c.frame('SUBSCRIBE', { destination: dest, id: 'x', receipt: 'sub-1' });
+    await c.expectReceipt('sub-1');
+    await c.frame('UNSUBSCRIBE', { id: 'x', receipt: 'unsub-1' });
+    await c.expectReceipt('unsub-1');
+    c.close();
+  });
+
+  // ACK and NACK with receipt.
+  test('RECEIPT for ACK and NACK', async () => {
+    const dest = uniqueDest('queue', 'rack');
+    const c = await connectStomp(broker.port);
+    await subscribe(c, dest, 's', { ack: 'client-individual' });
+    await sendConfirmed(producer, dest, 'm1');
+    await sendConfirmed(producer, dest, 'm2');
+    const [m1, m2] = await c.expectFrames('MESSAGE', 2);
+    await c.frame('ACK', { id: m1.headers.ack, receipt: 'ack-1' });
+    await c.expectReceipt('ack-1');
+    await c.frame('NACK', { id: m2.headers.ack, receipt: 'nack-1' });
+    await c.expectReceipt('nack-1');
+    c.close();
+  });
+
+  // BEGIN, COMMIT and ABORT with receipt.
+  test('RECEIPT for BEGIN, COMMIT and ABORT', async () => {
+    const c = await connectStomp(broker.port);
+    for (const [cmd, tx, receipt] of [['BEGIN', 't1', 'b-1'], ['COMMIT', 't1', 'c-1'], ['BEGIN', 't2', 'b-2'],
+      ['ABORT', 't2', 'a-1']]) {
+      await c.frame(cmd, { transaction: tx, receipt });
+      await c.expectReceipt(receipt);
+    }
+    c.close();
+  });
+
+  // Receipts come back in the order the frames were sent.
+  test('receipts keep frame order', async () => {
+    const c = await connectStomp(broker.port);
+    const dest = uniqueDest('queue', 'rorder');
+    const frames = [
+      encodeFrame('SUBSCRIBE', { destination: dest, id: 'o', receipt: 'r0', ack: 'client' }),
+      encodeFrame('BEGIN', { transaction: 'tx', receipt: 'r1' }),
+      encodeFrame('SEND', { destination: uniqueDest('queue', 'other'), receipt: 'r2' }, 'a'),
+      encodeFrame('SEND', { destination: uniqueDest('queue', 'other'), transaction: 'tx', receipt: 'r3' }, 'b'),
+      encodeFrame('ABORT', { transaction: 'tx', receipt: 'r4' }),
+      encodeFrame('UNSUBSCRIBE', { id: 'o', receipt: 'r5' }),
+    ];
+    await c.send(Buffer.concat(frames));
+    const got = await c.expectFrames('RECEIPT', 6);
+    assert.deepEqual(got.map((r) => r.headers['receipt-id']), ['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
+    c.close();
+  });
+
+  // Receipt values are opaque: escaped characters come back as sent (1.2 escaping).
+  test('receipt-id with escaped characters round-trips', async () => {
+    const c = await connectStomp(broker.port);
+    await c.frame('SEND', { destination: uniqueDest('queue', 'resc'), receipt: 'odd\\cid\\\\x' }, 'x');
+    await c.expectReceipt('odd:id\\x');
+    c.close();
+  });
+
+  // DISCONNECT with receipt: the RECEIPT arrives, then the server closes the connection.
+  test('RECEIPT for DISCONNECT, then the connection closes', async () => {
+    const c = await connectStomp(broker.port);
+    await c.frame('DISCONNECT', { receipt: 'bye' });
+    await c.expectReceipt('bye');
+    await c.expectClosed();
+  });
+
+  // The DISCONNECT receipt means every earlier frame took effect: another connection then gets all SENDs.
+  test('DISCONNECT receipt arrives after the preceding SENDs took effect', async () => {
+    const dest = uniqueDest('queue', 'rdisc');
+    const c = await connectStomp(broker.port);
+    const sent = Array.from({ length: 200 }, (_, i) => `d-${i}`);
+    await c.send(Buffer.concat([...sent.map((b) => encodeFrame('SEND', { destination: dest }, b)),
+      encodeFrame('DISCONNECT', { receipt: 'flushed' })]));
+    await c.expectReceipt('flushed');
+    await c.expectClosed();
+    // Only now does a consumer appear; everything must already be in the queue.
+    const rx = await connectStomp(broker.port);
+    await subscribe(rx, dest, 's');
+    assert.deepEqual(bodies(await rx.expectFrames('MESSAGE', 200)), sent);
+    rx.close();
+  });
+
+  // The same for topics: a subscriber present before the DISCONNECT receipt has all the messages queued.
+  test('DISCONNECT receipt follows topic SENDs to a live subscriber', async () => {
+    const dest = uniqueDest('topic', 'rdisc');
+    const rx = await connectStomp(broker.port);
+    await subscribe(rx, dest, 's');
+    const c = await connectStomp(broker.port);
+    const sent = Array.from({ length: 50 }, (_, i) => `t-${i}`);
+    await c.send(Buffer.concat([...sent.map((b) => encodeFrame('SEND', { destination: dest }, b)),
+      encodeFrame('DISCONNECT', { receipt: 'tflushed' })]));
+    await c.expectReceipt('tflushed');
+    await c.expectClosed();
+    assert.deepEqual(bodies(await rx.expectFrames('MESSAGE', 50)), sent);
+    rx.close();
+  });
+
+  // Frames after DISCONNECT are ignored: no further RECEIPT or MESSAGE.
+  test('frames after DISCONNECT are not processed', async () => {
+    const dest = uniqueDest('queue', 'rafter');
+    const c = await connectStomp(broker.port);
+    await c.send(Buffer.concat([
+      encodeFrame('DISCONNECT', { receipt: 'last' }),
+      encodeFrame('SEND', { destination: dest, receipt: 'too-late' }, 'ignored'),
+    ]));
+    await c.expectReceipt('last');
+    await c.expectClosed();
+    assert.equal(c.pending, 0, 'no frame after the DISCONNECT receipt');
+    await sendConfirmed(producer, dest, 'sentinel');
+    const rx = await connectStomp(broker.port);
+    await subscribe(rx, dest, 's');
+    assert.equal((await rx.expectFrame('MESSAGE')).body.toString(), 'sentinel');
+    rx.close();
+  });
+
+  // DISCONNECT without receipt just closes.
+  test('DISCONNECT without receipt closes the connection', async () => {
+    const c = await connectStomp(broker.port);
+    await c.frame('DISCONNECT', {});
+    await c.expectClosed();
+  });
+});
