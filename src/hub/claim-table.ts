@@ -13,6 +13,8 @@ export interface Claim<M, O> {
   waiting: Set<O>;
   /** The offeree whose claim won, or null while nobody has claimed. */
   winner: O | null;
+  /** How many it was offered to. */
+  offerees: number;
 }
 
 /** What answering an offer did: whether this offeree won, and whether the claim is now closed. */
@@ -30,7 +32,8 @@ export class ClaimTable<M, O> {
   /** Opens a claim for `message` offered to `offerees`; returns its offer id. */
   open(message: M, offerees: Iterable<O>): number {
     const id = this.nextId++;
-    this.claims.set(id, { id, message, waiting: new Set(offerees), winner: null });
+    const waiting = new Set(offerees);
+    this.claims.set(id, { id, message, waiting, winner: null, offerees: waiting.size });
     return id;
   }
 

@@ -345,9 +345,11 @@ export class Router {
       }
       queue.offered++;
       const offer = this.claims.open({ held, queue }, chosen);
+      // A sole offeree's claim cannot lose: it is reserved the unit and delivers without waiting for a grant.
+      const reserved = chosen.length === 1;
       for (const sub of chosen) {
         sub.pendingOffers.add(offer);
-        sub.session.send({ t: 'offer', offer, sub: sub.key, msg: held.wire });
+        sub.session.send({ t: 'offer', offer, sub: sub.key, reserved, msg: held.wire });
       }
     }
   }
@@ -365,7 +367,8 @@ export class Router {
     sub.pendingOffers.delete(offer);
     const outcome = wants ? this.claims.claim(offer, sub) : this.claims.pass(offer, sub);
     const claim = outcome.closed ?? this.claims.get(offer);
-    if (wants) sub.session.send({ t: outcome.granted ? 'grant' : 'refuse', offer });
+    const reserved = claim !== undefined && claim.offerees === 1;
+    if (wants && !reserved) sub.session.send({ t: outcome.granted ? 'grant' : 'refuse', offer });
     if (outcome.granted && claim) {
       claim.message.queue.offered--;
       this.grant(sub, claim.message);

@@ -6,7 +6,7 @@
 import type { Headers, StompVersion } from '../protocol/frame.js';
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 2;
+export const BUS_VERSION = 3;
 
 /** How a subscription acknowledges (STOMP SUBSCRIBE `ack`). */
 export type AckMode = 'auto' | 'client' | 'client-individual';
@@ -106,8 +106,12 @@ export type SessionToHub =
 
 /** The hub accepts the session's hello. */
 export interface WelcomeMsg { t: 'welcome'; v: number }
-/** A queue message offered to subscription `sub` of this session; answer `claim` or `pass`. */
-export interface OfferMsg { t: 'offer'; offer: number; sub: number; msg: WireMessage }
+/**
+ * A queue message offered to subscription `sub` of this session; answer `claim` or `pass`. When this
+ * session is the only offeree (`reserved`), the claim's unit is already its own: it delivers at once,
+ * and its claim is the confirmation (no grant follows).
+ */
+export interface OfferMsg { t: 'offer'; offer: number; sub: number; reserved: boolean; msg: WireMessage }
 /** The claim won: deliver the offered message. */
 export interface GrantMsg { t: 'grant'; offer: number }
 /** The claim lost: another session took the message. */

@@ -86,7 +86,7 @@ export class Session implements SessionContext {
     return {
       welcome: () => {},
       'status-reply': () => {},
-      offer: (m) => this.offered(m.offer, m.sub, m.msg),
+      offer: (m) => this.offered(m.offer, m.sub, m.reserved, m.msg),
       grant: (m) => this.answered(m.offer, true),
       refuse: (m) => this.answered(m.offer, false),
       deliver: (m) => this.topicMessage(m.msg),
@@ -99,16 +99,20 @@ export class Session implements SessionContext {
   }
 
   /** A queue message is offered: claim it if this subscription may take it now. */
-  private offered(offer: number, key: number, msg: WireMessage): void {
+  private offered(offer: number, key: number, reserved: boolean, msg: WireMessage): void {
     const sub = this.state.subsByKey.get(key);
     const full = sub !== undefined && sub.prefetch > 0 && sub.unacked.size + sub.claims >= sub.prefetch;
     if (!sub || sub.closed || full || !this.conn.writable || this.conn.isClosing) {
       this.bus({ t: 'pass', offer });
       return;
     }
+    this.bus({ t: 'claim', offer, sub: key });
+    if (reserved) {
+      this.deliver(sub, msg, true);
+      return;
+    }
     sub.claims++;
     this.pendingOffers.set(offer, { sub, msg });
-    this.bus({ t: 'claim', offer, sub: key });
   }
 
   private readonly pendingOffers = new Map<number, { sub: Subscription; msg: WireMessage }>();

@@ -258,13 +258,29 @@ export class RawClient {
     return out;
   }
 
-  /** Reads the RECEIPT for `receipt` (it must be the next frame). */
+  /**
+   * Reads the RECEIPT for `receipt`. MESSAGE frames may legitimately come first (an ACK frees credit,
+   * so the next message can overtake the ACK's receipt): they are kept, in order, for the next reads.
+   * Any other frame first is a failure.
+   */
   async expectReceipt(receipt: string, timeoutMs = 5000): Promise<ReceivedFrame> {
-    const frame = await this.expectFrame('RECEIPT', timeoutMs);
-    if (frame.headers['receipt-id'] !== receipt) {
-      throw new Error(`expected receipt-id ${receipt}, got ${describe(frame)}`);
+    const deadline = Date.now() + timeoutMs;
+    const overtaken: ReceivedFrame[] = [];
+    for (;;) {
+      const frame = await this.readFrame(Math.max(1, deadline - Date.now())).catch((err: Error) => {
+        this.frames.unshift(...overtaken);
+        throw err;
+      });
+      if (frame.command === 'MESSAGE') {
+        overtaken.push(frame);
+        continue;
+      }
+      this.frames.unshift(...overtaken);
+      if (frame.command !== 'RECEIPT' || frame.headers['receipt-id'] !== receipt) {
+        throw new Error(`expected RECEIPT ${receipt}, got ${describe(frame)}`);
+      }
+      return frame;
     }
-    return frame;
   }
 
   /**

@@ -73,7 +73,8 @@ const bodyOf = (o: { msg: { body: Buffer } }) => o.msg.body.toString();
 
 describe('Router: offer, claim, grant', () => {
   // A published message is offered to the subscriber; its claim is granted.
-  test('publish → offer; claim → grant', async () => {
+  // A sole offeree is reserved the claim's unit: it delivers at once and its claim needs no grant.
+  test('publish → reserved offer; claim confirms without a grant', async () => {
     const { router } = await makeRouter();
     const s = fakeSession();
     subscribe(router, s, 1, '/queue/a');
@@ -84,8 +85,9 @@ describe('Router: offer, claim, grant', () => {
     assert.equal(offers[0].msg.dest, '/queue/a');
     assert.equal(bodyOf(offers[0]), 'hello');
     assert.equal(offers[0].msg.redeliveries, 0);
+    assert.equal(offers[0].reserved, true);
     router.claim(s, offers[0].offer, 1);
-    assert.deepEqual(messagesOf(s, 'grant'), [{ t: 'grant', offer: offers[0].offer }]);
+    assert.deepEqual(messagesOf(s, 'grant'), []);
     assert.deepEqual(messagesOf(s, 'refuse'), []);
     const r = row(router, '/queue/a');
     assert.equal(r.depth, 0);
@@ -116,9 +118,10 @@ describe('Router: offer, claim, grant', () => {
     assert.deepEqual(messagesOf(s, 'refuse'), [
       { t: 'refuse', offer: offer.offer + 1000 }, { t: 'refuse', offer: offer.offer },
     ]);
-    // the real claim still wins
+    // the real claim still wins (reserved: confirmed without a grant message)
     router.claim(s, offer.offer, 1);
-    assert.deepEqual(messagesOf(s, 'grant'), [{ t: 'grant', offer: offer.offer }]);
+    assert.deepEqual(messagesOf(s, 'grant'), []);
+    assert.equal(row(router, '/queue/a').inFlight, 1);
   });
 
   // With offerFanout 2 the same offer goes to two sessions; the first claim wins, the second is refused.
@@ -133,6 +136,7 @@ describe('Router: offer, claim, grant', () => {
     const [ob] = takeOffers(b);
     assert.ok(oa && ob);
     assert.equal(oa.offer, ob.offer);
+    assert.equal(oa.reserved, false, 'two offerees: the unit goes to the first claim');
     router.claim(b, ob.offer, 1);
     router.claim(a, oa.offer, 1);
     assert.deepEqual(messagesOf(b, 'grant'), [{ t: 'grant', offer: ob.offer }]);

@@ -52,7 +52,7 @@ const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, { t: K }
 
 const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, { t: K }> } = {
   welcome: { t: 'welcome', v: BUS_VERSION },
-  offer: { t: 'offer', offer: 12, sub: 3, msg: WIRE },
+  offer: { t: 'offer', offer: 12, sub: 3, reserved: true, msg: WIRE },
   grant: { t: 'grant', offer: 12 },
   refuse: { t: 'refuse', offer: 13 },
   deliver: { t: 'deliver', msg: { ...WIRE, dest: '/topic/t', redeliveries: 0, headers: {} } },
