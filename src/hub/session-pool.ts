@@ -11,6 +11,9 @@ import type { SessionConfig } from '../config.js';
 import type { HandoffMsg, HandoffReplyMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
 
+/** Most idle sessions the pool keeps ready because of a high connection rate. */
+const MAX_ADAPTIVE_IDLE = 32;
+
 /** Pool settings. */
 export interface PoolOptions {
   /** Compiled session entry point. */
@@ -39,6 +42,8 @@ export class SessionPool {
   private readonly waiting: Socket[] = [];
   private starting = 0;
   private nextId = 1;
+  /** When recent sockets were handed over, oldest first (for the connection rate). */
+  private readonly recentHandoffs: number[] = [];
   private stopping = false;
   /** A session process exited (any cause). */
   onExit: (session: PooledSession, code: number | null, signal: string | null) => void = () => {};
@@ -67,6 +72,7 @@ export class SessionPool {
 
   /** Gives `socket` to an idle session, or queues it until one is ready. */
   handoff(socket: Socket): void {
+    this.recentHandoffs.push(Date.now());
     const session = this.idle.shift();
     if (!session) {
       this.waiting.push(socket);
@@ -108,10 +114,13 @@ export class SessionPool {
     });
   }
 
-  /** Forks until idle + starting covers prefork plus the sockets waiting. */
+  /**
+   * Forks until idle + starting covers the sockets waiting plus the larger of `prefork` and the
+   * connections of the last second (capped): the pool grows with the connection rate.
+   */
   private refill(): void {
     if (this.stopping) return;
-    const wanted = this.options.prefork + this.waiting.length;
+    const wanted = this.waiting.length + Math.max(this.options.prefork, Math.min(this.recentRate(), MAX_ADAPTIVE_IDLE));
     while (this.idle.length + this.starting < wanted && this.starting < this.options.maxStarting) {
       this.spawn().catch((err) => this.options.log.error(`fork failed: ${err.message}`));
     }
@@ -163,6 +172,13 @@ export class SessionPool {
     if (i >= 0) this.idle.splice(i, 1);
     this.onExit(session, code, signal);
     this.refill();
+  }
+
+  /** Handoffs in the last second. */
+  private recentRate(): number {
+    const since = Date.now() - 1000;
+    while (this.recentHandoffs.length > 0 && this.recentHandoffs[0] < since) this.recentHandoffs.shift();
+    return this.recentHandoffs.length;
   }
 
   private forgetWaiting(socket: Socket): void {
