@@ -31,6 +31,8 @@ export class Session implements SessionContext {
   private readonly conn: Connection;
   private closeAfterRid: RequestId = 0;
   private readonly hubHandlers: Handlers<HubToSession>;
+  /** Offers claimed and awaiting grant or refuse (not reserved ones: those are delivered at once). */
+  private readonly pendingOffers = new Map<number, { sub: Subscription; msg: WireMessage }>();
   /** Topic messages dropped because this client reads too slowly. */
   droppedTopicMessages = 0;
 
@@ -115,8 +117,6 @@ export class Session implements SessionContext {
     this.pendingOffers.set(offer, { sub, msg });
   }
 
-  private readonly pendingOffers = new Map<number, { sub: Subscription; msg: WireMessage }>();
-
   private answered(offer: number, granted: boolean): void {
     const pending = this.pendingOffers.get(offer);
     if (!pending) return;
@@ -133,7 +133,10 @@ export class Session implements SessionContext {
   private topicMessage(msg: WireMessage): void {
     for (const sub of this.state.subscriptionsFor((s) => !s.durable && topicMatches(s.dest, msg.dest))) {
       if (this.conn.backlog > this.config.topicDropWatermark) {
-        this.droppedTopicMessages++;
+        // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too).
+        if (this.droppedTopicMessages++ === 0) {
+          process.stderr.write(`${this.sessionName}: client reads too slowly; dropping topic messages\n`);
+        }
         continue;
       }
       this.deliver(sub, msg, false);

@@ -57,8 +57,6 @@ export class SessionState {
   clientId = '';
   /** Receipt header value of each request awaiting the hub's answer. */
   readonly receipts = new Map<RequestId, string>();
-  /** Offers this session claimed, by offer id, until granted or refused. */
-  readonly claimed = new Map<number, { sub: Subscription }>();
   private nextKey = 1;
   private nextRid = 1;
   private nextTag = 1;
