@@ -1,7 +1,7 @@
 /**
  * A minimal, fast, dependency-free STOMP 1.2 client for load generation against any broker (ours,
  * RabbitMQ's STOMP plugin, ActiveMQ). Raw TCP socket, its own frame parser, writes batched per turn.
- * Only what the benchmarks need: CONNECT, SEND (optional receipt), SUBSCRIBE, ACK, DISCONNECT.
+ * Only what the benchmarks need: CONNECT, SEND (optional receipt), SUBSCRIBE, ACK (optional receipt), DISCONNECT.
  */
 import net from 'node:net';
 
@@ -271,13 +271,21 @@ export class StompClient {
     return id;
   }
 
-  /** ACK of a MESSAGE (STOMP 1.2: its `ack` header; 1.0/1.1 brokers: `message-id` + `subscription`). */
-  ack(message: StompFrame): void {
+  /**
+   * ACK of a MESSAGE (STOMP 1.2: its `ack` header; 1.0/1.1 brokers: `message-id` + `subscription`).
+   * With `onReceipt` a receipt is asked for and the callback runs when it arrives.
+   */
+  ack(message: StompFrame, onReceipt?: () => void): void {
     const h = message.headers;
-    const head = h.ack !== undefined
-      ? 'ACK\nid:' + escape(h.ack) + '\n\n'
-      : 'ACK\nmessage-id:' + escape(h['message-id']) + '\nsubscription:' + escape(h.subscription ?? '') + '\n\n';
-    this.write(Buffer.from(head + '\0', 'utf8'));
+    let head = h.ack !== undefined
+      ? 'ACK\nid:' + escape(h.ack) + '\n'
+      : 'ACK\nmessage-id:' + escape(h['message-id']) + '\nsubscription:' + escape(h.subscription ?? '') + '\n';
+    if (onReceipt) {
+      const id = String(this.nextReceipt++);
+      this.receipts.set(id, onReceipt);
+      head += 'receipt:' + id + '\n';
+    }
+    this.write(Buffer.from(head + '\n\0', 'utf8'));
   }
 
   /** Sends a frame asking for a receipt; resolves when it arrives. */

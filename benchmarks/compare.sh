@@ -10,6 +10,9 @@
 # rabbitmq: `service rabbitmq-server start|stop`, STOMP plugin on $RABBIT_PORT (61613), guest/guest,
 #           vhost /
 # activemq: `service activemq start|stop`, STOMP connector on $AMQ_PORT (61614, see README.md)
+# SUITE: the script run per broker and round (default benchmarks/suite.sh; the persistent job queue:
+#        benchmarks/suite-persistent.sh); WARMUP: run.js arguments of the discarded warm-up run
+#        (default `all --messages 2000`; for the persistent suite `persistent --messages 2000`).
 # Every broker this script starts, it stops (also on Ctrl-C).
 set -u
 out=${1:?usage: compare.sh OUTDIR [ours] [rabbitmq] [activemq]}
@@ -20,6 +23,8 @@ ours_dir=${OURS_DIR:-$root}
 ours_port=${OURS_PORT:-61700}
 amq_port=${AMQ_PORT:-61614}
 rabbit_port=${RABBIT_PORT:-61613}
+suite=${SUITE:-$root/benchmarks/suite.sh}
+warmup=${WARMUP:-all --messages 2000}
 mkdir -p "$out"
 
 wait_port() { # port seconds
@@ -74,10 +79,10 @@ for round in $(seq "${ROUNDS:-3}"); do
       continue
     fi
     sleep 2
+    # shellcheck disable=SC2046,SC2086
+    timeout 300 node "$root/dist/benchmarks/run.js" $warmup --label warmup $(args_for "$b") >/dev/null
     # shellcheck disable=SC2046
-    timeout 300 node "$root/dist/benchmarks/run.js" all --messages 2000 --label warmup $(args_for "$b") >/dev/null
-    # shellcheck disable=SC2046
-    REPEAT=1 timeout 900 sh "$root/benchmarks/suite.sh" "$b" $(args_for "$b") | tee -a "$out/$b.txt" | grep -v '^{' >&2
+    REPEAT=1 timeout 900 sh "$suite" "$b" $(args_for "$b") | tee -a "$out/$b.txt" | grep -v '^{' >&2
     "stop_$b"
     sleep 2
   done

@@ -5,6 +5,8 @@
  *   PROFILE_DIR=/tmp/prof NODE_OPTIONS="--import=$PWD/dist/benchmarks/profile-preload.js" \
  *     node bin/stomp-broker start ...
  *
+ * Session processes that run under Node's permission model (src/hub/session-pool.ts: read-only file
+ * system) cannot write a file: they are not profiled (a line on stderr says so); the hub is.
  * Each process writes PROFILE_DIR/<pid>.cpuprofile when it exits normally (process.exit, end of
  * work, SIGTERM/SIGINT handled by the program); a SIGKILLed process writes nothing. Summarise with
  * profile-summary.js.
@@ -14,7 +16,14 @@ import inspector from 'node:inspector';
 import path from 'node:path';
 
 const dir = process.env.PROFILE_DIR;
-if (dir) {
+/** Under Node's permission model (our session processes) nothing may be written: those are skipped. */
+const permission = (process as { permission?: { has(scope: string, reference?: string): boolean } }).permission;
+const mayWrite = !dir || !permission || permission.has('fs.write', path.resolve(dir));
+if (dir && !mayWrite) {
+  process.stderr.write(`profile-preload: pid ${process.pid} runs under the permission model without write access `
+    + `to ${dir}: not profiled\n`);
+}
+if (dir && mayWrite) {
   fs.mkdirSync(dir, { recursive: true });
   const session = new inspector.Session();
   session.connect();

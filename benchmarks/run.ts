@@ -1,12 +1,14 @@
 /**
  * Load generator for any STOMP broker (ours, RabbitMQ's STOMP plugin, ActiveMQ).
  *
- *   node dist/benchmarks/run.js <queue|queue-ack|topic|latency|receipts|connect|all> [--host 127.0.0.1]
- *     [--port 61613] [--login guest] [--passcode guest] [--vhost /] [--messages N] [--size BYTES]
- *     [--producers P] [--consumers C] [--duration S] [--window W] [--prefetch N] [--prefix NAME]
- *     [--label NAME]
+ *   node dist/benchmarks/run.js <queue|queue-ack|topic|latency|receipts|connect|persistent|all>
+ *     [--host 127.0.0.1] [--port 61613] [--login guest] [--passcode guest] [--vhost /] [--messages N]
+ *     [--size BYTES] [--producers P] [--consumers C] [--duration S] [--window W] [--prefetch N]
+ *     [--ack-receipt N] [--prefix NAME] [--label NAME]
  *
  * `connect` opens and closes N connections one after the other (the price of a connection).
+ * `persistent` is a durable job queue: `persistent:true` SENDs with a receipt each (pipelined), consumers
+ * with client-individual ACKs; it is not part of `all`.
  * Prints one human line per scenario and one JSON line (starting with `{`). Every scenario is bounded
  * by its message count and by --duration seconds, and stops by itself. Bodies of 16 bytes or more
  * carry a send timestamp, a run id and a sequence number, so consumers measure end-to-end latency
@@ -15,23 +17,32 @@
 import { randomInt } from 'node:crypto';
 import { type ConnectOptions, StompClient, type StompFrame } from './client.js';
 
-type Scenario = 'queue' | 'queue-ack' | 'topic' | 'latency' | 'receipts' | 'connect';
-const SCENARIOS: Scenario[] = ['queue', 'queue-ack', 'topic', 'latency', 'receipts', 'connect'];
+type Scenario = 'queue' | 'queue-ack' | 'topic' | 'latency' | 'receipts' | 'connect' | 'persistent';
+/** What `all` runs (persistent is left out: it writes to the brokers' disks and has its own suite). */
+const ALL_SCENARIOS: Scenario[] = ['queue', 'queue-ack', 'topic', 'latency', 'receipts', 'connect'];
+const SCENARIOS: Scenario[] = [...ALL_SCENARIOS, 'persistent'];
 
 /** Default message counts per scenario (overridden by --messages). */
 const DEFAULT_MESSAGES: Record<Scenario, number> = {
   queue: 100_000, 'queue-ack': 20_000, topic: 20_000, latency: 5_000, receipts: 50_000, connect: 200,
+  persistent: 20_000,
 };
+/** Body size of `persistent` unless --size is given (the others default to 100 bytes). */
+const PERSISTENT_SIZE = 1024;
 
 interface Options {
   conn: ConnectOptions;
   messages?: number;
   size: number;
+  /** Whether --size was given (else `persistent` uses PERSISTENT_SIZE). */
+  sizeGiven: boolean;
   producers: number;
   consumers?: number;
   durationS: number;
   window: number;
   prefetch: number;
+  /** persistent: ask for a receipt on every Nth ACK of each consumer (0 = never). */
+  ackReceipt: number;
   prefix: string;
   label: string;
 }
@@ -56,6 +67,14 @@ interface Result {
   clientCpuPct: number;
   timedOut: boolean;
   notes?: string;
+  /** persistent: SEND receipts per second (messages the broker declared stored). */
+  persistedPerSec?: number;
+  /** persistent: SEND → RECEIPT percentiles. */
+  receiptP50Ms?: number;
+  receiptP99Ms?: number;
+  /** persistent: the per-producer receipt window and the ACK receipt interval (0 = none). */
+  window?: number;
+  ackReceipt?: number;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -353,6 +372,104 @@ async function receiptsScenario(opts: Options): Promise<Result> {
 }
 
 /**
+ * A durable job queue. P producers SEND `persistent:true` messages to `/queue/<prefix>.persistent`
+ * (RabbitMQ: a durable queue; ActiveMQ: a persistent message) with a receipt each, at most `window`
+ * unanswered per producer; C consumers subscribe `ack:client-individual` with `prefetch` and ACK every
+ * message, asking for a receipt on every `ackReceipt`-th ACK (0: never). Counts receipts/s (messages
+ * the broker says it has stored), consumed messages/s (both from the first SEND), SEND → RECEIPT and
+ * end-to-end (SEND → MESSAGE) latency.
+ */
+async function persistentScenario(opts: Options): Promise<Result> {
+  const n = opts.messages ?? DEFAULT_MESSAGES.persistent;
+  const consumersN = opts.consumers ?? 1;
+  const dest = `/queue/${opts.prefix}.persistent`;
+  const consumers = await connectAll(consumersN, opts);
+  const producers = await connectAll(opts.producers, opts);
+  const endToEnd = new Samples();
+  const receiptLatency = new Samples();
+  let received = 0;
+  let stale = 0;
+  let lastMessageAt = 0;
+  let ackReceiptsAsked = 0;
+  let ackReceiptsAnswered = 0;
+  let lastAckReceiptAt = 0;
+  for (const c of consumers) {
+    let acks = 0;
+    c.onMessage = (frame: StompFrame) => {
+      if (opts.ackReceipt > 0 && ++acks % opts.ackReceipt === 0) {
+        ackReceiptsAsked++;
+        c.ack(frame, () => {
+          ackReceiptsAnswered++;
+          lastAckReceiptAt = performance.now();
+        });
+      } else {
+        c.ack(frame);
+      }
+      const sentAt = stampOf(frame.body);
+      if (sentAt === null) {
+        stale++; // an earlier run's (acknowledged all the same, so the queue empties)
+        return;
+      }
+      lastMessageAt = performance.now();
+      if (!Number.isNaN(sentAt)) endToEnd.add(lastMessageAt - sentAt);
+      received++;
+    };
+    await c.subscribe(dest, { ack: 'client-individual', prefetch: opts.prefetch });
+  }
+  const persistentHeader = { persistent: 'true' };
+  const watch = new Stopwatch();
+  const deadline = performance.now() + opts.durationS * 1000;
+  let seq = 0;
+  let sentTotal = 0;
+  let answered = 0;
+  let lastReceiptAt = 0;
+  /** Largest number of messages stored (receipt seen) but not yet received by a consumer. */
+  let maxBacklog = 0;
+  for (const [i, quota] of split(n, producers.length).entries()) {
+    const producer = producers[i];
+    let sent = 0;
+    const sendOne = () => {
+      const t = performance.now();
+      sent++;
+      sentTotal++;
+      producer.send(dest, makeBody(opts.size, seq++), persistentHeader, () => {
+        lastReceiptAt = performance.now();
+        receiptLatency.add(lastReceiptAt - t);
+        answered++;
+        if (answered - received > maxBacklog) maxBacklog = answered - received;
+        if (sent < quota && lastReceiptAt < deadline) sendOne();
+      });
+    };
+    for (let k = 0; k < Math.min(opts.window, quota); k++) sendOne();
+  }
+  const timedOut = await waitFor(() => answered >= n && received >= n, deadline);
+  const end = performance.now();
+  const persistSeconds = watch.seconds(answered >= n ? lastReceiptAt : end);
+  const consumeSeconds = watch.seconds(received >= n ? lastMessageAt : end);
+  const cpu = watch.cpuPct();
+  if (opts.ackReceipt > 0) {
+    await waitFor(() => ackReceiptsAnswered >= ackReceiptsAsked, performance.now() + 10_000);
+  }
+  await closeAll([...producers, ...consumers]);
+  const notes = [
+    `window ${opts.window}/producer`, `prefetch ${opts.prefetch}`,
+    opts.ackReceipt > 0
+      ? `ACK receipt every ${opts.ackReceipt}: ${ackReceiptsAnswered}/${ackReceiptsAsked} answered, last at `
+        + `${watch.seconds(lastAckReceiptAt || end).toFixed(2)} s`
+      : 'ACKs without receipts',
+    `${answered} persisted in ${persistSeconds.toFixed(2)} s`, `max backlog ${maxBacklog}`,
+  ];
+  if (stale) notes.push(`${stale} stale messages from an earlier run acked and skipped`);
+  if (sentTotal < n) notes.push(`only ${sentTotal} sent before the deadline`);
+  const r = result(opts, 'persistent', n, consumersN, received, consumeSeconds, endToEnd, cpu, timedOut, notes);
+  const rcpt = receiptLatency.summary();
+  return {
+    ...r, persistedPerSec: persistSeconds > 0 ? Math.round(answered / persistSeconds) : 0,
+    receiptP50Ms: rcpt.p50Ms, receiptP99Ms: rcpt.p99Ms, window: opts.window, ackReceipt: opts.ackReceipt,
+  };
+}
+
+/**
  * Connection setup, one at a time: TCP connect → CONNECTED → DISCONNECT (with receipt) → close,
  * N times. Rate is connections/s; latency is TCP connect start → CONNECTED.
  */
@@ -382,7 +499,8 @@ function result(
   const rate = seconds > 0 ? count / seconds : 0;
   return {
     label: opts.label, scenario, broker: `${opts.conn.host}:${opts.conn.port}`, messages, size: opts.size,
-    producers: scenario === 'queue' || scenario === 'queue-ack' ? opts.producers : scenario === 'connect' ? 0 : 1,
+    producers: scenario === 'queue' || scenario === 'queue-ack' || scenario === 'persistent' ? opts.producers
+      : scenario === 'connect' ? 0 : 1,
     consumers,
     count, seconds: round(seconds), msgsPerSec: Math.round(rate), mbPerSec: round((rate * opts.size) / 1e6, 2),
     ...latency.summary(), clientCpuPct, timedOut, notes: notes.join('; '),
@@ -390,6 +508,16 @@ function result(
 }
 
 function formatLine(r: Result): string {
+  if (r.scenario === 'persistent') {
+    const e2e = r.p50Ms !== undefined ? `end-to-end p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms!.toFixed(2)} ms` : '';
+    const rcpt = r.receiptP50Ms !== undefined
+      ? `receipt p50 ${r.receiptP50Ms.toFixed(2)} ms p99 ${r.receiptP99Ms!.toFixed(2)} ms` : '';
+    return `${r.label ? r.label + ' ' : ''}persistent P=${r.producers} C=${r.consumers} n=${r.messages} ${r.size}B: `
+      + `${(r.persistedPerSec ?? 0).toLocaleString('en-US')} persisted/s (${rcpt}), `
+      + `${r.msgsPerSec.toLocaleString('en-US')} consumed msgs/s ${r.mbPerSec} MB/s, ${e2e}`
+      + `  (${r.count} consumed in ${r.seconds.toFixed(2)} s, client CPU ${r.clientCpuPct}%`
+      + `${r.timedOut ? ', TIMED OUT' : ''}${r.notes ? '; ' + r.notes : ''})`;
+  }
   const lat = r.p50Ms !== undefined
     ? `  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms!.toFixed(2)} ms  max ${r.maxMs!.toFixed(1)} ms` : '';
   const what = r.scenario === 'topic' ? 'deliveries/s' : r.scenario === 'receipts' ? 'receipts/s'
@@ -407,14 +535,17 @@ function formatLine(r: Result): string {
 // ------------------------------------------------------------------------------------------------
 
 const USAGE = `usage: node dist/benchmarks/run.js <${[...SCENARIOS, 'all'].join('|')}> [options]
+  (all = ${ALL_SCENARIOS.join(', ')})
   --host H          broker host (127.0.0.1)      --port P        STOMP port (61613)
   --login L         CONNECT login (none)         --passcode X    CONNECT passcode (none)
   --vhost V         CONNECT host header (/)
-  --messages N      messages (queue 100000, queue-ack 20000, topic 20000, latency 5000, receipts 50000;
-                    connect: connections, 200)
-  --size BYTES      body size (100)              --duration S    time limit per scenario (60)
-  --producers P     queue producers (1)          --consumers C   consumers (queue 1, topic 4)
-  --window W        receipts in flight (100)     --prefetch N    queue-ack prefetch (100)
+  --messages N      messages (queue 100000, queue-ack 20000, topic 20000, latency 5000, receipts 50000,
+                    persistent 20000; connect: connections, 200)
+  --size BYTES      body size (100; persistent 1024)             --duration S    time limit per scenario (60)
+  --producers P     queue/persistent producers (1)               --consumers C   consumers (queue 1, topic 4)
+  --window W        receipts in flight (100; persistent: per producer)
+  --prefetch N      queue-ack/persistent prefetch (100)
+  --ack-receipt N   persistent: receipt on every Nth ACK per consumer (0 = none, the default)
   --prefix NAME     destination name prefix (bench)
   --label NAME      tag for the output lines`;
 
@@ -424,7 +555,7 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; opts: Options } {
     process.stdout.write(USAGE + '\n');
     process.exit(scenarioArg ? 0 : 2);
   }
-  const scenarios = scenarioArg === 'all' ? SCENARIOS : [scenarioArg as Scenario];
+  const scenarios = scenarioArg === 'all' ? ALL_SCENARIOS : [scenarioArg as Scenario];
   if (!scenarios.every((s) => SCENARIOS.includes(s))) {
     process.stderr.write(`unknown scenario '${scenarioArg}'\n${USAGE}\n`);
     process.exit(2);
@@ -449,7 +580,7 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; opts: Options } {
     return n;
   };
   const known = ['host', 'port', 'login', 'passcode', 'vhost', 'messages', 'size', 'producers', 'consumers',
-    'duration', 'window', 'prefetch', 'prefix', 'label'];
+    'duration', 'window', 'prefetch', 'ack-receipt', 'prefix', 'label'];
   for (const name of flags.keys()) {
     if (!known.includes(name)) {
       process.stderr.write(`unknown option --${name}\n${USAGE}\n`);
@@ -465,11 +596,13 @@ function parseArgs(argv: string[]): { scenarios: Scenario[]; opts: Options } {
       },
       messages: flags.has('messages') ? num('messages', 0) : undefined,
       size: num('size', 100),
+      sizeGiven: flags.has('size'),
       producers: Math.max(1, num('producers', 1)),
       consumers: flags.has('consumers') ? Math.max(1, num('consumers', 1)) : undefined,
       durationS: num('duration', 60),
       window: Math.max(1, num('window', 100)),
       prefetch: num('prefetch', 100),
+      ackReceipt: Math.floor(num('ack-receipt', 0)),
       prefix: flags.get('prefix') ?? 'bench',
       label: flags.get('label') ?? '',
     },
@@ -481,7 +614,9 @@ async function main(): Promise<void> {
   let failed = false;
   for (const scenario of scenarios) {
     try {
-      const r = scenario === 'queue' ? await queueScenario(opts, false)
+      const r = scenario === 'persistent'
+        ? await persistentScenario(opts.sizeGiven ? opts : { ...opts, size: PERSISTENT_SIZE })
+        : scenario === 'queue' ? await queueScenario(opts, false)
         : scenario === 'queue-ack' ? await queueScenario(opts, true)
           : scenario === 'topic' ? await topicScenario(opts)
             : scenario === 'latency' ? await latencyScenario(opts)

@@ -1,7 +1,8 @@
 /**
  * Side-by-side table from run.js output: reads files (or stdin) holding its JSON lines, groups runs
  * by scenario and shape (producers, consumers, size, count), and prints the median rate and
- * latencies per broker label as a Markdown table.
+ * latencies per broker label as a Markdown table. `persistent` rows show "persisted (receipts/s) →
+ * consumed (msgs/s)" and the end-to-end p50/p99.
  *
  *   node dist/benchmarks/table.js ours.txt rabbitmq.txt [activemq.txt]
  */
@@ -20,6 +21,8 @@ interface Row {
   p99Ms?: number;
   timedOut: boolean;
   error?: string;
+  /** persistent: SEND receipts/s (msgsPerSec is then the consumed rate). */
+  persistedPerSec?: number;
 }
 
 function median(values: number[]): number {
@@ -59,7 +62,9 @@ function main(): void {
       const rate = median(runs.map((r) => r.msgsPerSec));
       const mb = median(runs.map((r) => r.mbPerSec));
       const timedOut = runs.some((r) => r.timedOut) ? ' (timeout)' : '';
-      cells.push(`${Math.round(rate).toLocaleString('en-US')} ${unit(runs[0].scenario)}`
+      const persisted = runs[0].scenario === 'persistent'
+        ? `${Math.round(median(runs.map((r) => r.persistedPerSec ?? NaN))).toLocaleString('en-US')} rcpt/s → ` : '';
+      cells.push(`${persisted}${Math.round(rate).toLocaleString('en-US')} ${unit(runs[0].scenario)}`
         + `${runs[0].size >= 1024 ? ` (${mb} MB/s)` : ''}${timedOut} [n=${runs.length}]`);
       const p50 = median(runs.map((r) => r.p50Ms ?? NaN));
       const p99 = median(runs.map((r) => r.p99Ms ?? NaN));
