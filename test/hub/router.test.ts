@@ -849,9 +849,10 @@ describe('Router: timers and flow control', () => {
 
   // Past the memory high-water mark producers are throttled; under half of it they resume.
   test('flow control throttles producers', async () => {
-    const { router } = await makeRouter(undefined, { memoryHighWatermark: 1000 });
+    // Each held message is charged its size plus ~1 KiB of overhead: two of these pass 5000, one does not.
+    const { router } = await makeRouter(undefined, { memoryHighWatermark: 5000 });
     const producer = fakeSession();
-    const big = Buffer.alloc(600);
+    const big = Buffer.alloc(2000);
     await router.publish(producer, '/queue/mem', {}, big, PROPS);
     assert.deepEqual(messagesOf(producer, 'throttle'), []);
     await router.publish(producer, '/queue/mem', {}, big, PROPS);
