@@ -2,9 +2,19 @@
 import type { Frame } from '../../protocol/frame.js';
 import type { SessionContext } from '../context.js';
 
-/** DISCONNECT (STOMP 1.2 "DISCONNECT"); open transactions are aborted. */
+/**
+ * DISCONNECT (STOMP 1.2 "DISCONNECT"); open transactions are aborted. Every subscription ends before
+ * the RECEIPT, so by then the hub has put back whatever the client left unacknowledged (a durable
+ * subscription is only detached).
+ */
 export function handleDisconnect(frame: Frame, ctx: SessionContext): void {
-  ctx.state.transactions.clear();
+  const { state } = ctx;
+  state.transactions.clear();
+  for (const sub of state.subscriptions.values()) {
+    sub.closed = true;
+    ctx.bus({ t: 'unsubscribe', sub: sub.key, forget: false, rid: 0 });
+  }
+  state.subscriptions.clear();
   const rid = ctx.receiptFor(frame);
   if (rid) {
     // The hub answers in order, so its `done` means every earlier SEND/ACK has been applied.
