@@ -537,6 +537,16 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Closes `client` abruptly and waits until its session process has exited, so the broker has seen
+ * the connection go (what it held is back in its queues) before the test goes on.
+ */
+export async function closeAndWaitForSession(client: RawClient, timeoutMs = 10_000): Promise<void> {
+  const pid = Number(/^session-(\d+)-/.exec(client.connected?.headers.session ?? '')?.[1]);
+  client.close();
+  if (pid > 0) await eventually(() => !isAlive(pid), timeoutMs);
+}
+
 /** Whether a process with this pid exists. */
 export function isAlive(pid: number): boolean {
   try {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type Broker, bodies, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, sendMany, startBroker,
-  subscribe, uniqueDest, waitForAny,
+  subscribe, uniqueDest, waitForAny, closeAndWaitForSession,
 } from '../helpers/broker.js';
 
 describe('ack', () => {
@@ -51,7 +51,7 @@ describe('ack', () => {
     const got = await c.expectFrames('MESSAGE', 3);
     assert.deepEqual(bodies(got), ['a1', 'a2', 'a3']);
     for (const m of got) assert.equal(m.headers.redelivered, undefined);
-    c.close();
+    await closeAndWaitForSession(c);
     await expectRedelivered(dest, []);
   });
 
@@ -87,7 +87,7 @@ describe('ack', () => {
     await subscribe(c, dest, 's', { ack: 'client' });
     await sendMany(producer, dest, ['x1', 'x2']);
     await c.expectFrames('MESSAGE', 2);
-    c.close();
+    await closeAndWaitForSession(c);
     await expectRedelivered(dest, ['x1', 'x2']);
   });
 
