@@ -250,3 +250,31 @@ export async function withReceipt(client: RawClient, command: string, headers: R
   await client.frame(command, { ...headers, receipt }, body);
   await awaitReceipt(client, receipt);
 }
+
+/**
+ * The connections one test opens against a broker, closed together afterwards (call `closeAll` in
+ * afterEach). `port` is read when connecting, so it can follow a broker started in `before`.
+ */
+export class ClientPool {
+  private readonly clients: RawClient[] = [];
+
+  constructor(private readonly port: () => number) {}
+
+  /** A connected client (CONNECT done). */
+  async connect(): Promise<RawClient> {
+    const c = await connectStomp(this.port());
+    this.clients.push(c);
+    return c;
+  }
+
+  /** A connected client subscribed (with a receipt) to `dest` as subscription `s`. */
+  async consumer(dest: string, headers: Record<string, string | number> = {}): Promise<RawClient> {
+    const c = await this.connect();
+    await subscribeTo(c, dest, 's', headers);
+    return c;
+  }
+
+  closeAll(): void {
+    for (const c of this.clients.splice(0)) c.close();
+  }
+}

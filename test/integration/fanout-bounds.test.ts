@@ -7,16 +7,18 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import {
-  type Broker, BROKER_BIN, connectStomp, freshDir, type RawClient, type ReceivedFrame, REPO_ROOT, sendConfirmed,
+  type Broker, BROKER_BIN, freshDir, type RawClient, type ReceivedFrame, REPO_ROOT, sendConfirmed,
 } from '../helpers/broker.js';
 import {
-  drainQuiet, expectOnlyMarker, nextMessage, nextMessages, removeConfig, startWithConfig, subscribeTo, text,
+  ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, removeConfig, startWithConfig, text,
   writeConfig,
 } from '../helpers/jobs.js';
 
 describe('fan-out and bounded queues', () => {
   let broker: Broker;
-  const clients: RawClient[] = [];
+  const pool = new ClientPool(() => broker.port);
+  const connect = () => pool.connect();
+  const consumer = (dest: string, headers: Record<string, string | number> = {}) => pool.consumer(dest, headers);
   before(async () => {
     broker = await startWithConfig({
       destinations: {
@@ -31,20 +33,9 @@ describe('fan-out and bounded queues', () => {
     await broker?.stop();
   });
   afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
+    pool.closeAll();
   });
 
-  async function connect(): Promise<RawClient> {
-    const c = await connectStomp(broker.port);
-    clients.push(c);
-    return c;
-  }
-
-  async function consumer(dest: string, headers: Record<string, string | number> = {}): Promise<RawClient> {
-    const c = await connect();
-    await subscribeTo(c, dest, 's', headers);
-    return c;
-  }
 
   /** Everything `group` (competing consumers of one queue) receives until `n` arrived and then quiet. */
   async function collect(group: RawClient[], n: number): Promise<ReceivedFrame[]> {

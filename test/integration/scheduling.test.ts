@@ -5,16 +5,18 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, connectStomp, encodeFrame, type RawClient, sendConfirmed, uniqueDest,
+  type Broker, encodeFrame, sendConfirmed, uniqueDest,
 } from '../helpers/broker.js';
 import {
-  ackConfirmed, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, produce, queueWithDlq, startWithConfig,
-  subscribeTo, text,
+  ackConfirmed, ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, produce, queueWithDlq, startWithConfig,
+  text,
 } from '../helpers/jobs.js';
 
 describe('scheduling: delay, priority, TTL, malformed values', () => {
   let broker: Broker;
-  const clients: RawClient[] = [];
+  const pool = new ClientPool(() => broker.port);
+  const connect = () => pool.connect();
+  const consumer = (dest: string, headers: Record<string, string | number> = {}) => pool.consumer(dest, headers);
   before(async () => {
     broker = await startWithConfig({ destinations: { '/queue/sch-dl-*': { expired: 'dead-letter' } } });
   });
@@ -22,20 +24,9 @@ describe('scheduling: delay, priority, TTL, malformed values', () => {
     await broker?.stop();
   });
   afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
+    pool.closeAll();
   });
 
-  async function connect(): Promise<RawClient> {
-    const c = await connectStomp(broker.port);
-    clients.push(c);
-    return c;
-  }
-
-  async function consumer(dest: string, headers: Record<string, string | number> = {}): Promise<RawClient> {
-    const c = await connect();
-    await subscribeTo(c, dest, 's', headers);
-    return c;
-  }
 
   /** SENDs `first` (with `headers`) and then `second` in one write, the second with a receipt. */
   async function sendPair(dest: string, first: string, headers: Record<string, string | number>, second: string): Promise<void> {
