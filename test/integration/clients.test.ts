@@ -1,4 +1,4 @@
-/** Third-party clients against the broker: stompit (npm) and stomp.py (python3-stomp). */
+/** Third-party clients against the broker: stompit (npm), stomp.py, Net::Stomp and the Ruby stomp gem (Debian). */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
@@ -20,6 +20,24 @@ function findPython(): string | null {
   return null;
 }
 const PYTHON = findPython();
+
+/** Whether `command args` runs successfully (an interpreter with the client library installed). */
+function available(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+const PERL_STOMP = available('perl', ['-MNet::Stomp', '-e', '1']);
+const RUBY_STOMP = available('ruby', ['-e', 'require "stomp"']);
+
+/** Runs a client script against the broker; resolves with what it printed after "received: ". */
+function runClientScript(command: string, script: string[], port: number, dest: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile(command, [...script, '127.0.0.1', String(port), dest], { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${script.join(' ')} failed: ${err.message}\n${stderr}\n${stdout}`));
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      resolve(line.replace(/^received: /, '').split(','));
+    });
+  });
+}
 
 function stompitConnect(port: number): Promise<Client> {
   return new Promise((resolve, reject) => {
@@ -197,4 +215,31 @@ describe('clients', () => {
       assert.equal((await raw.expectFrame('MESSAGE')).body.toString(), 'sentinel');
       raw.close();
     });
+
+  // Net::Stomp speaks STOMP 1.0: receipts, a transaction (BEGIN/SEND/COMMIT), client ACK by message-id.
+  test('Net::Stomp (Perl): receipts, a transaction, client ACKs',
+    { skip: PERL_STOMP ? false : 'libnet-stomp-perl not installed', timeout: 90_000 }, async () => {
+      const dest = uniqueDest('queue', 'perl');
+      const script = path.join(REPO_ROOT, 'test', 'integration', 'perl', 'net_stomp_client.pl');
+      assert.deepEqual(await runClientScript('perl', [script], broker.port, dest), ['perl-0', 'perl-1', 'perl-2', 'perl-tx']);
+      await expectOnly(dest, 'sentinel');
+    });
+
+  // The Ruby stomp gem over 1.2 with heart-beats: persistent publishes with receipts, client-individual ACKs, a transaction.
+  test('Ruby stomp gem: 1.2, heart-beats, receipts, ACKs and a transaction',
+    { skip: RUBY_STOMP ? false : 'ruby-stomp not installed', timeout: 90_000 }, async () => {
+      const dest = uniqueDest('queue', 'ruby');
+      const script = path.join(REPO_ROOT, 'test', 'integration', 'ruby', 'stomp_gem_client.rb');
+      assert.deepEqual(await runClientScript('ruby', [script], broker.port, dest), ['ruby-0', 'ruby-1', 'ruby-2', 'ruby-tx']);
+      await expectOnly(dest, 'sentinel');
+    });
+
+  /** Everything sent to `dest` was acknowledged: a new consumer gets only a fresh `marker`. */
+  async function expectOnly(dest: string, marker: string): Promise<void> {
+    const raw = await connectStomp(broker.port);
+    await sendConfirmed(raw, dest, marker);
+    await subscribe(raw, dest, 'check');
+    assert.equal((await raw.expectFrame('MESSAGE')).body.toString(), marker);
+    raw.close();
+  }
 });
