@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
 /** Repository root: this file runs as dist/test/helpers/broker.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -41,6 +42,24 @@ process.on('exit', () => {
     }
   }
 });
+
+/**
+ * Registers before/after hooks for a suite that shares one broker and one connected producer, and
+ * hands both to `onReady` once they are up; both are closed after the suite.
+ */
+export function shareBroker(onReady: (broker: Broker, producer: RawClient) => void, extraArgs: string[] = []): void {
+  let broker: Broker | undefined;
+  let producer: RawClient | undefined;
+  before(async () => {
+    broker = await startBroker(extraArgs);
+    producer = await connectStomp(broker.port);
+    onReady(broker, producer);
+  });
+  after(async () => {
+    producer?.close();
+    await broker?.stop();
+  });
+}
 
 /** A fresh empty directory under the system temp dir. */
 export function freshDir(prefix = 'stomp-it-'): string {

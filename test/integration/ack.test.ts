@@ -2,20 +2,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, sendMany, startBroker,
+  type Broker, bodies, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, sendMany, shareBroker, startBroker,
   subscribe, uniqueDest, waitForAny, closeAndWaitForSession,
 } from '../helpers/broker.js';
 
 describe('ack', () => {
   let broker: Broker;
   let producer: RawClient;
-  before(async () => {
-    broker = await startBroker();
-    producer = await connectStomp(broker.port);
-  });
-  after(async () => {
-    producer?.close();
-    await broker?.stop();
+  shareBroker((b, p) => {
+    broker = b;
+    producer = p;
   });
 
   /** ACK (or NACK) `msg` the way its connection's version names it, with a receipt that is awaited. */

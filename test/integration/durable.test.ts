@@ -2,10 +2,10 @@
  * Durable topic subscriptions, ActiveMQ style (CONNECT `client-id` + SUBSCRIBE `activemq.subscriptionName`)
  * and RabbitMQ style (`durable:true`, `auto-delete:false`, named by `id`), next to plain subscribers.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, connectStomp, type RawClient, sendConfirmed, startBroker, uniqueDest,
+  type Broker, connectStomp, type RawClient, sendConfirmed, shareBroker, uniqueDest,
 } from '../helpers/broker.js';
 import { drainQuiet, nextMessage, nextMessages, subscribeTo, text, withReceipt } from '../helpers/jobs.js';
 
@@ -40,13 +40,9 @@ describe('durable topic subscriptions', () => {
   let broker: Broker;
   let producer: RawClient;
   const clients: RawClient[] = [];
-  before(async () => {
-    broker = await startBroker();
-    producer = await connectStomp(broker.port);
-  });
-  after(async () => {
-    producer?.close();
-    await broker?.stop();
+  shareBroker((b, p) => {
+    broker = b;
+    producer = p;
   });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();

@@ -1,20 +1,16 @@
 /** RECEIPT for every client frame that asks for one, and the DISCONNECT receipt handshake. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, encodeFrame, type RawClient, sendConfirmed, startBroker, subscribe, uniqueDest,
+  type Broker, bodies, connectStomp, encodeFrame, type RawClient, sendConfirmed, shareBroker, subscribe, uniqueDest,
 } from '../helpers/broker.js';
 
 describe('receipts', () => {
   let broker: Broker;
   let producer: RawClient;
-  before(async () => {
-    broker = await startBroker();
-    producer = await connectStomp(broker.port);
-  });
-  after(async () => {
-    producer?.close();
-    await broker?.stop();
+  shareBroker((b, p) => {
+    broker = b;
+    producer = p;
   });
 
   // Any client frame other than CONNECT may carry `receipt`; the server answers RECEIPT with receipt-id.

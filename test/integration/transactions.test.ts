@@ -1,20 +1,16 @@
 /** Transactions: BEGIN / COMMIT / ABORT around SEND and ACK (STOMP 1.2 "BEGIN", "COMMIT", "ABORT"). */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, type RawClient, sendConfirmed, sendMany, startBroker, subscribe, uniqueDest,
+  type Broker, bodies, connectStomp, type RawClient, sendConfirmed, sendMany, shareBroker, subscribe, uniqueDest,
 } from '../helpers/broker.js';
 
 describe('transactions', () => {
   let broker: Broker;
   let producer: RawClient;
-  before(async () => {
-    broker = await startBroker();
-    producer = await connectStomp(broker.port);
-  });
-  after(async () => {
-    producer?.close();
-    await broker?.stop();
+  shareBroker((b, p) => {
+    broker = b;
+    producer = p;
   });
 
   async function withReceipt(c: RawClient, command: string, headers: Record<string, string>, body = ''): Promise<void> {
