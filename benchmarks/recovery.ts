@@ -32,33 +32,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { openStore as openStoreType, StoredMessage } from '../src/store/store.js';
 import { StompClient } from './client.js';
 
 // ------------------------------------------------------------------------------------------------
 // The store, loaded from the checkout under test (not compiled in: benchmarks build without src/)
 // ------------------------------------------------------------------------------------------------
 
-/** The part of src/store/store.ts's StoredMessage this benchmark writes. */
-interface StoredMessage {
-  id: number;
-  dest: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  redeliveries: number;
-  priority: number;
-  deliverAt: number;
-  expiresAt: number;
-  queue?: string;
-}
-
-interface QueueStore {
-  write(batch: { put?: StoredMessage[]; remove?: number[] }): Promise<void>;
-  maxId(): number;
-  count(): number;
-  close(): Promise<void>;
-}
-
-type OpenStore = (options: { dataDir: string; kind: 'lmdb' | 'memory' }) => Promise<QueueStore>;
+// Types only: the code itself is loaded from the checkout under test (`--bin`), which may be another build.
+type OpenStore = typeof openStoreType;
 
 async function loadOpenStore(bin: string): Promise<OpenStore> {
   const file = path.resolve(path.dirname(bin), '../dist/src/store/store.js');
