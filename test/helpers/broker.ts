@@ -10,6 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
+import { isAlive } from '../../src/hub/run-files.js';
+
+/** Whether a process with this pid exists (the broker's own check). */
+export { isAlive };
 
 /** Repository root: this file runs as dist/test/helpers/broker.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -566,15 +570,6 @@ export async function closeAndWaitForSession(client: RawClient, timeoutMs = 10_0
   if (pid > 0) await eventually(() => !isAlive(pid), timeoutMs);
 }
 
-/** Whether a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Index of the first of `clients` that has a frame to read (polls; reads nothing). */
 export async function waitForAny(clients: RawClient[], timeoutMs = 5000): Promise<number> {
