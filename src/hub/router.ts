@@ -48,6 +48,7 @@ interface DurableBinding {
 }
 
 const DURABLES_META = 'durable-subscriptions';
+const MAX_CACHED_POLICIES = 10_000;
 const NOT_PERSISTENT: MessageProps = { persistent: false, priority: DEFAULT_PRIORITY, delayMs: 0, expiresAt: 0 };
 
 /** The hub's routing core: queues, topics, claims, in-flight messages, persistence, flow control. */
@@ -55,6 +56,7 @@ export class Router {
   private readonly queues = new Map<string, Queue>();
   private readonly topics = new TopicRegistry();
   private readonly durables = new Map<string, DurableBinding>();
+  private readonly policies = new Map<string, DestinationPolicy>();
   private readonly claims = new ClaimTable<OfferedMessage, HubSubscription>();
   private readonly inflight = new Map<number, Queue>();
   readonly flow: FlowControl;
@@ -142,7 +144,7 @@ export class Router {
   private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps): Array<{ queue: Queue; held: HeldMessage }> {
     const copies = new Map<string, string>(); // queue name → MESSAGE destination
     if (!isTopic(dest)) copies.set(dest, dest);
-    for (const q of policyFor(this.config, dest).fanout) copies.set(q, q);
+    for (const q of this.policyOf(dest).fanout) copies.set(q, q);
     if (isTopic(dest)) for (const b of this.durables.values()) if (topicMatches(b.topic, dest)) copies.set(b.queue, dest);
     return [...copies].map(([name, wireDest]) => {
       const queue = this.queueFor(name);
@@ -559,9 +561,16 @@ export class Router {
     return queue;
   }
 
+  /** A destination's policy, matched against the configuration once per name (it is read per SEND). */
   private policyOf(name: string): DestinationPolicy {
-    const binding = name.startsWith('durable:') ? [...this.durables.values()].find((b) => b.queue === name) : undefined;
-    return policyFor(this.config, binding ? binding.topic : name);
+    let policy = this.policies.get(name);
+    if (!policy) {
+      const binding = name.startsWith('durable:') ? [...this.durables.values()].find((b) => b.queue === name) : undefined;
+      policy = policyFor(this.config, binding ? binding.topic : name);
+      if (this.policies.size >= MAX_CACHED_POLICIES) this.policies.clear(); // many one-off topic names
+      this.policies.set(name, policy);
+    }
+    return policy;
   }
 
   /** One line per destination, for `status`. */
