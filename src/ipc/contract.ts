@@ -4,12 +4,12 @@
  * bumps BUS_VERSION, which the hub checks in `hello`.
  */
 import type { Headers, StompVersion } from '../protocol/frame.js';
+import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
+
+export type { AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
 export const BUS_VERSION = 3;
-
-/** How a subscription acknowledges (STOMP SUBSCRIBE `ack`). */
-export type AckMode = 'auto' | 'client' | 'client-individual';
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -22,28 +22,6 @@ export interface WireMessage {
   body: Buffer;
   /** Times handed to a consumer before this delivery. */
   redeliveries: number;
-}
-
-/** What the session parsed from a SEND's headers that the hub acts on. */
-export interface MessageProps {
-  /** Keep on disk until acknowledged (`persistent:true`). */
-  persistent: boolean;
-  /** 0–9, higher first (`priority`). */
-  priority: number;
-  /** Offer no sooner than this many ms from now (`delay`, `AMQ_SCHEDULED_DELAY`). */
-  delayMs: number;
-  /** Epoch ms after which the message expires, 0 = never (`expires`, or now + `expiration`). */
-  expiresAt: number;
-}
-
-/** What a NACK asks for beyond "not now". */
-export interface NackOptions {
-  /** false = dead-letter now (`requeue:false`). */
-  requeue: boolean;
-  /** The worker's own "retry in" (ms), -1 = the destination's back-off policy. */
-  retryAfterMs: number;
-  /** Why it failed (`message` header on NACK), kept in the dead letter's history. */
-  reason: string;
 }
 
 /** Request id for messages that want an answer (`done`/`reject`); 0 = no answer wanted. */

@@ -8,7 +8,31 @@ import {
   HEADER_EXPIRES, HEADER_HEART_BEAT, HEADER_MESSAGE, HEADER_PERSISTENT, HEADER_PREFETCH_COUNT, HEADER_PRIORITY,
   HEADER_REQUEUE, HEADER_RETRY_AFTER, type StompVersion, SUPPORTED_VERSIONS, DEFAULT_PRIORITY, MAX_PRIORITY,
 } from './frame.js';
-import type { AckMode, MessageProps, NackOptions } from '../ipc/contract.js';
+
+/** How a subscription acknowledges (STOMP SUBSCRIBE `ack`). */
+export type AckMode = 'auto' | 'client' | 'client-individual';
+
+/** What a SEND's headers ask of the broker beyond delivery. */
+export interface MessageProps {
+  /** Keep on disk until acknowledged (`persistent:true`). */
+  persistent: boolean;
+  /** 0–9, higher first (`priority`). */
+  priority: number;
+  /** Offer no sooner than this many ms from now (`delay`, `AMQ_SCHEDULED_DELAY`). */
+  delayMs: number;
+  /** Epoch ms after which the message expires, 0 = never (`expires`, or now + `expiration`). */
+  expiresAt: number;
+}
+
+/** What a NACK asks for beyond "not now". */
+export interface NackOptions {
+  /** false = dead-letter now (`requeue:false`). */
+  requeue: boolean;
+  /** The worker's own "retry in" (ms), -1 = the destination's back-off policy. */
+  retryAfterMs: number;
+  /** Why it failed (`message` header on NACK), kept in the dead letter's history. */
+  reason: string;
+}
 
 /** The header's value; a missing or (where `nonEmpty`) empty header is an error. */
 export function requireHeader(frame: Frame, name: string, nonEmpty = true): string {
@@ -29,11 +53,13 @@ export function integerHeader(frame: Frame, name: string, fallback: number): num
   return Number(value.trim());
 }
 
-/** SUBSCRIBE `ack`: auto (default), client or client-individual (1.1+). */
-export function ackModeHeader(frame: Frame, version: StompVersion): AckMode {
+/**
+ * SUBSCRIBE `ack`: auto (default), client or client-individual. STOMP 1.0 names only the first two, but
+ * RabbitMQ and ActiveMQ accept client-individual on 1.0 connections too, and so do we.
+ */
+export function ackModeHeader(frame: Frame): AckMode {
   const value = frame.headers[HEADER_ACK] ?? 'auto';
-  if (value === 'auto' || value === 'client') return value;
-  if (value === 'client-individual' && version !== '1.0') return value;
+  if (value === 'auto' || value === 'client' || value === 'client-individual') return value;
   throw fail('BAD_HEADER', 'Invalid ack mode', `ack must be auto, client or client-individual, got '${value}'.`);
 }
 

@@ -35,6 +35,13 @@ export class Session implements SessionContext {
   private readonly pendingOffers = new Map<number, { sub: Subscription; msg: WireMessage }>();
   /** Topic messages dropped because this client reads too slowly. */
   droppedTopicMessages = 0;
+  /**
+   * MESSAGE frames held back until the RECEIPTs of the requests sent before them are written: a
+   * RECEIPT always precedes any frame its request caused (RabbitMQ and ActiveMQ order them so, and
+   * synchronous clients depend on it). `after` is the newest receipt request outstanding at arrival.
+   */
+  private held: Array<{ after: RequestId; sub: Subscription; frame: Frame; bytes: number }> = [];
+  private heldBytes = 0;
 
   constructor(
     socket: Socket,
@@ -67,10 +74,7 @@ export class Session implements SessionContext {
 
   receiptFor(frame: Frame): RequestId {
     const receipt = frame.headers[HEADER_RECEIPT];
-    if (receipt === undefined) return 0;
-    const rid = this.state.newRequestId();
-    this.state.receipts.set(rid, receipt);
-    return rid;
+    return receipt === undefined ? 0 : this.state.expectReceipt(receipt);
   }
 
   closeAfter(rid: RequestId): void {
@@ -132,7 +136,7 @@ export class Session implements SessionContext {
 
   private topicMessage(msg: WireMessage): void {
     for (const sub of this.state.subscriptionsFor((s) => !s.durable && topicMatches(s.dest, msg.dest))) {
-      if (this.conn.backlog > this.config.topicDropWatermark) {
+      if (this.backlog > this.config.topicDropWatermark) {
         // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too).
         if (this.droppedTopicMessages++ === 0) {
           process.stderr.write(`${this.sessionName}: client reads too slowly; dropping topic messages\n`);
@@ -162,7 +166,39 @@ export class Session implements SessionContext {
       state.track({ ackId, msgId: msg.id, sub, fromQueue });
     }
     Object.assign(headers, msg.headers);
-    this.conn.write({ command: 'MESSAGE', headers, body: msg.body });
+    this.writeMessage(sub, { command: 'MESSAGE', headers, body: msg.body });
+  }
+
+  /** Writes a MESSAGE now, or holds it behind the receipts outstanding (see `held`). */
+  private writeMessage(sub: Subscription, frame: Frame): void {
+    const after = this.state.newestReceipt();
+    if (after === 0 && this.held.length === 0) {
+      this.conn.write(frame);
+      return;
+    }
+    const bytes = frame.body.length + 256;
+    this.held.push({ after, sub, frame, bytes });
+    this.heldBytes += bytes;
+  }
+
+  /** Writes the held MESSAGEs whose receipts have all been written (`all`: every one). */
+  private releaseHeld(all = false): void {
+    const oldest = all ? 0 : this.state.oldestReceipt();
+    let n = 0;
+    for (; n < this.held.length; n++) {
+      const h = this.held[n];
+      if (oldest !== 0 && h.after >= oldest) break;
+      this.heldBytes -= h.bytes;
+      // A client-mode subscription ended meanwhile: the hub took its unacknowledged messages back.
+      if (h.sub.closed && h.sub.ack !== 'auto') continue;
+      this.conn.write(h.frame);
+    }
+    if (n > 0) this.held = this.held.slice(n);
+  }
+
+  /** Bytes waiting for the client: unsent on the socket plus held behind receipts. */
+  private get backlog(): number {
+    return this.conn.backlog + this.heldBytes;
   }
 
   /** Ack timeout: the hub took these messages back; the client's late ACK will be an error. */
@@ -176,10 +212,12 @@ export class Session implements SessionContext {
 
   private requestDone(rid: RequestId): void {
     const receipt = this.state.receipts.get(rid);
-    if (receipt !== undefined) {
-      this.state.receipts.delete(rid);
-      this.conn.write({ command: 'RECEIPT', headers: { [HEADER_RECEIPT_ID]: receipt }, body: Buffer.alloc(0) });
-    }
+    if (receipt === undefined) return;
+    this.state.receipts.delete(rid);
+    // DISCONNECT's RECEIPT is the last frame: whatever is still held goes before it.
+    if (rid === this.closeAfterRid) this.releaseHeld(true);
+    this.conn.write({ command: 'RECEIPT', headers: { [HEADER_RECEIPT_ID]: receipt }, body: Buffer.alloc(0) });
+    if (this.held.length > 0) this.releaseHeld();
     if (rid === this.closeAfterRid) this.conn.close();
   }
 

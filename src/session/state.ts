@@ -57,6 +57,8 @@ export class SessionState {
   clientId = '';
   /** Receipt header value of each request awaiting the hub's answer. */
   readonly receipts = new Map<RequestId, string>();
+  /** The newest request id given a receipt. */
+  private lastReceipt: RequestId = 0;
   private nextKey = 1;
   private nextRid = 1;
   private nextTag = 1;
@@ -67,6 +69,25 @@ export class SessionState {
 
   newRequestId(): RequestId {
     return this.nextRid++;
+  }
+
+  /** A request id whose answer releases RECEIPT `receipt`. */
+  expectReceipt(receipt: string): RequestId {
+    const rid = this.newRequestId();
+    this.receipts.set(rid, receipt);
+    this.lastReceipt = rid;
+    return rid;
+  }
+
+  /** The newest request awaiting a RECEIPT, 0 when none (answers come in request order). */
+  newestReceipt(): RequestId {
+    return this.receipts.size > 0 ? this.lastReceipt : 0;
+  }
+
+  /** The oldest request awaiting a RECEIPT, 0 when none. */
+  oldestReceipt(): RequestId {
+    for (const rid of this.receipts.keys()) return rid;
+    return 0;
   }
 
   newDeliveryTag(): string {

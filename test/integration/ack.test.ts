@@ -260,6 +260,28 @@ describe('ack', () => {
     await expectRedelivered(dest, []);
   });
 
+  // RabbitMQ and ActiveMQ accept ack:client-individual on STOMP 1.0 connections, and so do we:
+  // ACK by message-id settles only the message it names.
+  test('1.0 client-individual: ACK settles one message', async () => {
+    const dest = uniqueDest('queue', 'v10ind');
+    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    await subscribe(c, dest, 'sub10i', { ack: 'client-individual' });
+    await sendMany(producer, dest, ['i1', 'i2', 'i3']);
+    const got = await c.expectFrames('MESSAGE', 3);
+    await c.frame('ACK', { 'message-id': got[1].headers['message-id'], receipt: 'ack10i' });
+    await c.expectReceipt('ack10i');
+    await c.disconnect();
+    await expectRedelivered(dest, ['i1', 'i3']);
+  });
+
+  // An ERROR's text is true of the input that caused it: the refused value is named, the list is right.
+  test('an invalid ack mode is named in the ERROR', async () => {
+    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    await c.frame('SUBSCRIBE', { destination: '/queue/badmode10', ack: 'individual' });
+    const err = await c.expectErrorAndClose();
+    assert.match(err.body.toString(), /ack must be auto, client or client-individual, got 'individual'/);
+  });
+
   // A 1.2 ACK must use the `ack` header's value in `id`; a missing id is an error.
   test('1.2 ACK without id gets ERROR', async () => {
     const dest = uniqueDest('queue', 'noid');

@@ -5,7 +5,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import stompit from 'stompit';
 import {
-  type Broker, bodies, connectStomp, REPO_ROOT, sendConfirmed, startBroker, subscribe, uniqueDest,
+  type Broker, bodies, connectStomp, REPO_ROOT, sendConfirmed, sendMany, startBroker, subscribe, uniqueDest,
 } from '../helpers/broker.js';
 
 type Client = stompit.Client;
@@ -29,9 +29,9 @@ const PERL_STOMP = available('perl', ['-MNet::Stomp', '-e', '1']);
 const RUBY_STOMP = available('ruby', ['-e', 'require "stomp"']);
 
 /** Runs a client script against the broker; resolves with what it printed after "received: ". */
-function runClientScript(command: string, script: string[], port: number, dest: string): Promise<string[]> {
+function runClientScript(command: string, script: string[], port: number, dest: string, ...more: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile(command, [...script, '127.0.0.1', String(port), dest], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(command, [...script, '127.0.0.1', String(port), dest, ...more], { timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${script.join(' ')} failed: ${err.message}\n${stderr}\n${stdout}`));
       const line = stdout.trim().split('\n').at(-1) ?? '';
       resolve(line.replace(/^received: /, '').split(','));
@@ -233,6 +233,25 @@ describe('clients', () => {
       assert.deepEqual(await runClientScript('ruby', [script], broker.port, dest), ['ruby-0', 'ruby-1', 'ruby-2', 'ruby-tx']);
       await expectOnly(dest, 'sentinel');
     });
+
+  // A synchronous worker subscribes with a receipt to a queue that already holds 300 messages and reads
+  // the RECEIPT as the next frame (RabbitMQ and ActiveMQ send it before the first MESSAGE).
+  for (const [name, command, file, skip] of [
+    ['Net::Stomp (Perl)', 'perl', 'perl/subscribe_receipt.pl', PERL_STOMP ? false : 'libnet-stomp-perl not installed'],
+    ['Ruby stomp gem', 'ruby', 'ruby/subscribe_receipt.rb', RUBY_STOMP ? false : 'ruby-stomp not installed'],
+  ] as const) {
+    test(`${name}: SUBSCRIBE with a receipt to a queue holding 300 messages gets the RECEIPT first`,
+      { skip, timeout: 90_000 }, async () => {
+        const dest = uniqueDest('queue', `${command}-subrcpt`);
+        const producer = await connectStomp(broker.port);
+        await sendMany(producer, dest, Array.from({ length: 300 }, (_, i) => `m${i}`));
+        producer.close();
+        const script = path.join(REPO_ROOT, 'test', 'integration', file);
+        const out = await runClientScript(command, [script], broker.port, dest, '300');
+        assert.deepEqual(out, ['300 first: RECEIPT']);
+        await expectOnly(dest, 'sentinel');
+      });
+  }
 
   /** Everything sent to `dest` was acknowledged: a new consumer gets only a fresh `marker`. */
   async function expectOnly(dest: string, marker: string): Promise<void> {

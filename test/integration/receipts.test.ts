@@ -149,3 +149,93 @@ describe('receipts', () => {
     await c.expectClosed();
   });
 });
+
+// A RECEIPT is written before any frame the broker sends because of its request (RabbitMQ and ActiveMQ
+// do so, and synchronous clients read the RECEIPT as the next frame). Each case reads the very next frame.
+describe('RECEIPT precedes the frames its request causes', () => {
+  let broker: Broker;
+  let producer: RawClient;
+  shareBroker((b, p) => {
+    broker = b;
+    producer = p;
+  });
+
+  async function fill(dest: string, n: number): Promise<void> {
+    const frames = Array.from({ length: n }, (_, i) => encodeFrame('SEND',
+      i === n - 1 ? { destination: dest, receipt: `fill-${dest}` } : { destination: dest }, `m${i}`));
+    await producer.send(Buffer.concat(frames));
+    await producer.expectReceipt(`fill-${dest}`);
+  }
+
+  test('SUBSCRIBE to a queue holding 300 messages: RECEIPT first, then the 300 in order', async () => {
+    const dest = uniqueDest('queue', 'order-sub');
+    await fill(dest, 300);
+    const c = await connectStomp(broker.port);
+    await c.frame('SUBSCRIBE', { destination: dest, id: 's', receipt: 'sub-300' });
+    const first = await c.readFrame();
+    assert.equal(first.command, 'RECEIPT', `first frame was ${first.command}`);
+    assert.equal(first.headers['receipt-id'], 'sub-300');
+    const messages = await c.expectFrames('MESSAGE', 300);
+    assert.deepEqual(bodies(messages), Array.from({ length: 300 }, (_, i) => `m${i}`));
+    c.close();
+  });
+
+  test('ACK that frees credit: RECEIPT before the next MESSAGE', async () => {
+    const dest = uniqueDest('queue', 'order-ack');
+    await fill(dest, 5);
+    const c = await connectStomp(broker.port);
+    await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 1 });
+    for (let i = 0; i < 4; i++) {
+      const m = await c.expectFrame('MESSAGE');
+      assert.equal(m.body.toString(), `m${i}`);
+      await c.frame('ACK', { id: m.headers.ack, receipt: `ack-${i}` });
+      const next = await c.readFrame();
+      assert.equal(next.command, 'RECEIPT', `after ACK ${i} the first frame was ${next.command}`);
+      assert.equal(next.headers['receipt-id'], `ack-${i}`);
+    }
+    c.close();
+  });
+
+  test('NACK that redelivers to the same client: RECEIPT before the MESSAGE', async () => {
+    const dest = uniqueDest('queue', 'order-nack');
+    await fill(dest, 1);
+    const c = await connectStomp(broker.port);
+    await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 1 });
+    const m = await c.expectFrame('MESSAGE');
+    await c.frame('NACK', { id: m.headers.ack, receipt: 'nack-1' });
+    const next = await c.readFrame();
+    assert.equal(next.command, 'RECEIPT', `after NACK the first frame was ${next.command}`);
+    const again = await c.expectFrame('MESSAGE');
+    assert.equal(again.body.toString(), 'm0');
+    assert.equal(again.headers.redelivered, 'true');
+    c.close();
+  });
+
+  test('UNSUBSCRIBE that hands unacked messages to a second subscription: RECEIPT first', async () => {
+    const dest = uniqueDest('queue', 'order-unsub');
+    const c = await connectStomp(broker.port);
+    await subscribe(c, dest, 'a', { ack: 'client-individual', 'prefetch-count': 3 });
+    await fill(dest, 3);
+    await c.expectFrames('MESSAGE', 3);
+    await subscribe(c, dest, 'b', { ack: 'client-individual', 'prefetch-count': 3 });
+    await c.frame('UNSUBSCRIBE', { id: 'a', receipt: 'unsub-a' });
+    const next = await c.readFrame();
+    assert.equal(next.command, 'RECEIPT', `after UNSUBSCRIBE the first frame was ${next.command}`);
+    const back = await c.expectFrames('MESSAGE', 3);
+    assert.ok(back.every((m) => m.headers.subscription === 'b' && m.headers.redelivered === 'true'));
+    c.close();
+  });
+
+  test('SEND to a queue the same connection consumes: RECEIPT before the MESSAGE', async () => {
+    const dest = uniqueDest('queue', 'order-send');
+    const c = await connectStomp(broker.port);
+    await subscribe(c, dest, 's');
+    for (let i = 0; i < 20; i++) {
+      await c.frame('SEND', { destination: dest, receipt: `self-${i}` }, `x${i}`);
+      const next = await c.readFrame();
+      assert.equal(next.command, 'RECEIPT', `after SEND ${i} the first frame was ${next.command}`);
+      assert.equal((await c.expectFrame('MESSAGE')).body.toString(), `x${i}`);
+    }
+    c.close();
+  });
+});

@@ -31,7 +31,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   if (state.subscriptions.has(id)) {
     throw fail('DUPLICATE_SUBSCRIPTION', 'Duplicate subscription', `Subscription id '${id}' is already in use.`);
   }
-  const ack = ackModeHeader(frame, state.version);
+  const ack = ackModeHeader(frame);
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
   const durable = dest.startsWith('/topic/') ? durableName(frame, ctx, id) : '';
