@@ -36,7 +36,7 @@ interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number; config?: string;
-  store: 'lmdb' | 'memory';
+  store: 'lmdb' | 'memory'; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
 }
 
 function startCommand(program: Command): void {
@@ -55,6 +55,11 @@ function startCommand(program: Command): void {
       positiveInt, d.defaultPrefetch)
     .option('--max-memory <bytes>', 'queued bytes past which producers are paused', byteSize, d.memoryHighWatermark)
     .option('--offer-fanout <n>', 'sessions a queue message is offered to at once', positiveInt, d.offerFanout)
+    .option('--max-subscriptions <n>', 'subscriptions one connection may hold', positiveInt, d.maxSubscriptions)
+    .option('--max-transaction-frames <n>', 'SEND/ACK/NACK frames one transaction may hold', positiveInt,
+      d.maxTransactionFrames)
+    .option('--max-transaction-bytes <bytes>', 'body bytes one transaction may hold (e.g. 64M)', byteSize,
+      d.maxTransactionBytes)
     .option('--config <file>', 'destination policies (JSON): persistence, retries, dead letters, bounds …')
     .addOption(new Option('--store <kind>', 'where persistent messages go').choices(['lmdb', 'memory'])
       .default(d.store))
@@ -74,6 +79,8 @@ function configOf(opts: StartOptions): BrokerConfig {
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
+    maxSubscriptions: opts.maxSubscriptions, maxTransactionFrames: opts.maxTransactionFrames,
+    maxTransactionBytes: opts.maxTransactionBytes,
   };
 }
 

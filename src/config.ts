@@ -19,6 +19,14 @@ export interface BrokerConfig {
   maxHeaderLineLength: number;
   /** Shortest heart-beat intervals the broker agrees to, [send, receive] in ms (see README). */
   heartbeat: [number, number];
+  /** Subscriptions one connection may hold at once (each costs the hub a trie entry and credit state). */
+  maxSubscriptions: number;
+  /** Transactions one connection may have open at once. */
+  maxTransactions: number;
+  /** SEND, ACK and NACK frames one transaction may hold until COMMIT. */
+  maxTransactionFrames: number;
+  /** Body bytes one transaction may hold until COMMIT. */
+  maxTransactionBytes: number;
   /** A client that has not sent CONNECT by then is dropped, in ms. */
   connectTimeoutMs: number;
   /** Credit of a client/client-individual subscription that names none (ActiveMQ's 1000). */
@@ -55,6 +63,10 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   maxHeaderLineLength: 64 * 1024,
   heartbeat: [100, 100],
   connectTimeoutMs: 10_000,
+  maxSubscriptions: 1024,
+  maxTransactions: 64,
+  maxTransactionFrames: 10_000,
+  maxTransactionBytes: 64 * 1024 * 1024,
   defaultPrefetch: 1000,
   autoAckWindow: 256,
   offerFanout: 1,
@@ -69,12 +81,16 @@ export const DEFAULT_CONFIG: BrokerConfig = {
 /** The subset of the configuration a session process needs, passed to it at fork. */
 export type SessionConfig = Pick<BrokerConfig,
   'maxFrameSize' | 'maxFrameSizeBeforeConnect' | 'maxHeaderLines' | 'maxHeaderLineLength' | 'heartbeat'
-  | 'connectTimeoutMs' | 'defaultPrefetch' | 'consumerWriteWatermark' | 'topicDropWatermark' | 'logLevel'>;
+  | 'connectTimeoutMs' | 'defaultPrefetch' | 'consumerWriteWatermark' | 'topicDropWatermark' | 'logLevel'
+  | 'maxSubscriptions' | 'maxTransactions' | 'maxTransactionFrames' | 'maxTransactionBytes'>;
+
+const SESSION_KEYS = [
+  'maxFrameSize', 'maxFrameSizeBeforeConnect', 'maxHeaderLines', 'maxHeaderLineLength', 'heartbeat',
+  'connectTimeoutMs', 'defaultPrefetch', 'consumerWriteWatermark', 'topicDropWatermark', 'logLevel',
+  'maxSubscriptions', 'maxTransactions', 'maxTransactionFrames', 'maxTransactionBytes',
+] as const satisfies ReadonlyArray<keyof SessionConfig>;
 
 /** Picks the session's part of the configuration. */
 export function sessionConfigOf(config: BrokerConfig): SessionConfig {
-  const { maxFrameSize, maxFrameSizeBeforeConnect, maxHeaderLines, maxHeaderLineLength, heartbeat,
-    connectTimeoutMs, defaultPrefetch, consumerWriteWatermark, topicDropWatermark, logLevel } = config;
-  return { maxFrameSize, maxFrameSizeBeforeConnect, maxHeaderLines, maxHeaderLineLength, heartbeat,
-    connectTimeoutMs, defaultPrefetch, consumerWriteWatermark, topicDropWatermark, logLevel };
+  return Object.fromEntries(SESSION_KEYS.map((k) => [k, config[k]])) as SessionConfig;
 }

@@ -62,6 +62,13 @@ export interface HeldMessage {
   expiresAt: number;
   persistent: boolean;
   failures: Failure[];
+  /**
+   * A delivery mark is on disk for its current delivery count, so a hub crash after the client saw it
+   * brings it back flagged redelivered (persistent messages only).
+   */
+  marked: boolean;
+  /** The delivery mark being written, when it is. */
+  marking?: Promise<void>;
 }
 
 /** Size charged against the memory watermark for a message. */
@@ -70,9 +77,4 @@ export function messageBytes(wire: WireMessage): number {
   let bytes = wire.body.length + wire.dest.length + 1024;
   for (const name in wire.headers) bytes += name.length + wire.headers[name].length + 2;
   return bytes;
-}
-
-/** Whether `dest` names a topic (every subscriber gets a copy) rather than a queue. */
-export function isTopic(dest: string): boolean {
-  return dest.startsWith('/topic/');
 }

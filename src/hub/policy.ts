@@ -4,6 +4,7 @@
  * with errors that name the offending key.
  */
 import fs from 'node:fs';
+import { isTopic } from '../protocol/destination.js';
 
 /** Back-off between redeliveries: initial delay, multiplied per failure, capped. */
 export interface Backoff {
@@ -65,7 +66,7 @@ const oneOf = (...allowed: string[]): Check => (v, where) => {
   return v;
 };
 const queueName: Check = (v, where) => {
-  if (typeof v !== 'string' || v === '' || v.startsWith('/topic/')) throw new ConfigError(`${where}: must be a queue name`);
+  if (typeof v !== 'string' || v === '' || isTopic(v)) throw new ConfigError(`${where}: must be a queue name`);
   return v;
 };
 const queueList: Check = (v, where) => {
@@ -149,11 +150,19 @@ export function policyFor(config: BrokerFileConfig, dest: string): DestinationPo
   return policy;
 }
 
+/** Prefix of the default dead-letter queues (ActiveMQ's naming). */
+const DEAD_LETTER_PREFIX = '/queue/DLQ.';
+
 /** Where `queue`'s dead letters go. */
 export function deadLetterQueue(policy: DestinationPolicy, queue: string): string {
   if (policy.deadLetter) return policy.deadLetter;
   const name = queue.startsWith('/queue/') ? queue.slice('/queue/'.length) : queue.replace(/^\/+/, '');
-  return `/queue/DLQ.${name}`;
+  return DEAD_LETTER_PREFIX + name;
+}
+
+/** Whether `queue` is a dead-letter queue by name: its own dead letters stay where they are. */
+export function isDeadLetterQueue(queue: string): boolean {
+  return queue.startsWith(DEAD_LETTER_PREFIX);
 }
 
 /** Delay before redelivery number `failures` (1 = first failure) under `backoff`. */

@@ -43,6 +43,12 @@ export class Queue {
     return this.ready.length + this.delayed.length + this.committing;
   }
 
+  /** Nothing refers to this queue: no message held, offered or in flight, no consumer, no pending write. */
+  get isIdle(): boolean {
+    return this.depth === 0 && this.inflight.size === 0 && this.offered === 0 && this.consumers.length === 0
+      && this.barrier === null;
+  }
+
   /** Adds a message: ready now, or delayed until its `deliverAt`. */
   place(held: HeldMessage, restoring: boolean): void {
     this.storedBytes += held.bytes;

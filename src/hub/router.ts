@@ -1,25 +1,29 @@
 /**
- * Router: owns every destination. Queues deliver through offer → claim → grant (ClaimTable); topics
- * fan out to every session with a subscription, and copy into durable subscriptions and fan-out
- * queues. Persistent messages are in the store before anyone can see them, and leave it when acked.
- * Knows sessions only through HubSession.send, and the disk only through QueueStore.
+ * Router: owns every destination and is the hub's one entry point for what sessions ask. Publishing,
+ * subscribing and transactions live here; offering and claiming in Delivery, ACK/NACK, redelivery and
+ * dead letters in Settlement, durable topic subscriptions in DurableSubscriptions. Persistent messages
+ * are in the store before anyone can see them, and leave it when acked. Knows sessions only through
+ * HubSession.send, and the disk only through QueueStore.
  */
-import type {
-  AckMode, DestinationStatus, MessageProps, NackOptions, TxOp, WireMessage,
-} from '../ipc/contract.js';
-import { DEFAULT_PRIORITY, type Headers } from '../protocol/frame.js';
-import { topicMatches } from '../protocol/destination.js';
-import type { QueueStore, StoredMessage } from '../store/store.js';
-import { ClaimTable } from './claim-table.js';
+import type { DestinationStatus, TxOp } from '../ipc/contract.js';
+import { Logger } from '../log.js';
+import { isTopic } from '../protocol/destination.js';
+import type { Headers } from '../protocol/frame.js';
+import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
+import type { QueueStore, StoreBatch } from '../store/store.js';
+import { Delivery } from './delivery.js';
+import { Destinations } from './destinations.js';
+import { DurableSubscriptions } from './durables.js';
 import { FlowControl } from './flow-control.js';
-import {
-  type HeldMessage, type HubSession, type HubSubscription, isTopic, messageBytes,
-} from './model.js';
-import {
-  backoffDelay, type BrokerFileConfig, deadLetterQueue, type DestinationPolicy, policyFor,
-} from './policy.js';
-import { type InFlight, Queue } from './queue.js';
+import { type HeldMessage, type HubSession, type HubSubscription, messageBytes } from './model.js';
+import type { BrokerFileConfig, DestinationPolicy } from './policy.js';
+import type { Queue } from './queue.js';
+import { Refusal, type RouterCore } from './router-core.js';
+import { Settlement } from './settlement.js';
+import { fromStored, toStored } from './stored.js';
 import { TopicRegistry } from './topics.js';
+
+export { Refusal };
 
 /** Router tunables (see BrokerConfig). */
 export interface RouterOptions {
@@ -28,69 +32,60 @@ export interface RouterOptions {
   memoryHighWatermark: number;
 }
 
-/** A request the router refuses (queue full, store failure); the session turns it into ERROR. */
-export class Refusal extends Error {
-  constructor(message: string, readonly detail: string) {
-    super(message);
-  }
-}
-
-interface OfferedMessage {
-  held: HeldMessage;
+/** One copy of a message bound for one queue. */
+interface Target {
   queue: Queue;
+  held: HeldMessage;
 }
 
-/** A durable topic subscription: a queue the hub fills while its subscriber is away. */
-interface DurableBinding {
-  name: string;
-  topic: string;
-  queue: string;
-}
-
-const DURABLES_META = 'durable-subscriptions';
-const MAX_CACHED_POLICIES = 10_000;
-const NOT_PERSISTENT: MessageProps = { persistent: false, priority: DEFAULT_PRIORITY, delayMs: 0, expiresAt: 0 };
+/** How often idle queues and failed removals are looked after, ms. */
+const SWEEP_INTERVAL_MS = 5000;
 
 /** The hub's routing core: queues, topics, claims, in-flight messages, persistence, flow control. */
-export class Router {
-  private readonly queues = new Map<string, Queue>();
-  private readonly topics = new TopicRegistry();
-  private readonly durables = new Map<string, DurableBinding>();
-  private readonly policies = new Map<string, DestinationPolicy>();
-  private readonly claims = new ClaimTable<OfferedMessage, HubSubscription>();
-  private readonly inflight = new Map<number, Queue>();
+export class Router implements RouterCore {
   readonly flow: FlowControl;
+  readonly destinations: Destinations;
+  private readonly topics = new TopicRegistry();
+  private readonly durables: DurableSubscriptions;
+  private readonly delivery: Delivery;
+  private readonly settlement: Settlement;
+  /** Removals the store refused: retried until they hold, so an acknowledged message never comes back. */
+  private readonly failedRemovals = new Set<number>();
+  private readonly sweeper: NodeJS.Timeout;
   private nextMessageId = 1;
 
   constructor(
-    private readonly options: RouterOptions,
-    private readonly store: QueueStore,
-    private readonly config: BrokerFileConfig,
+    options: RouterOptions,
+    readonly store: QueueStore,
+    config: BrokerFileConfig,
+    readonly log: Logger = new Logger('router', 'warn'),
   ) {
     this.flow = new FlowControl(options.memoryHighWatermark);
+    this.durables = new DurableSubscriptions(store);
+    this.destinations = new Destinations(config, (q) => this.durables.ofQueue(q)?.topic, (q) => this.dispatch(q));
+    this.settlement = new Settlement(this, (s) => this.delivery.unstall(s));
+    this.delivery = new Delivery(this, () => this.settlement, options);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
   /** Loads every stored message back into its queue, in order, and the durable subscriptions. */
   async recover(): Promise<number> {
     this.nextMessageId = this.store.maxId() + 1;
-    const bindings = (this.store.getMeta(DURABLES_META) ?? []) as DurableBinding[];
-    for (const b of bindings) this.durables.set(b.name, b);
+    this.durables.load();
     let count = 0;
     for await (const stored of this.store.recover()) {
       const held = fromStored(stored);
-      const queue = this.queueFor(held.queue);
+      const queue = this.destinations.queueFor(held.queue);
       this.flow.add(held.bytes);
       queue.place(held, false);
       queue.enqueued++;
       count++;
     }
-    for (const queue of this.queues.values()) this.dispatch(queue);
+    for (const queue of this.destinations.allQueues()) this.dispatch(queue);
     return count;
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Publishing
-  // -------------------------------------------------------------------------------------------
+  // --- publishing --------------------------------------------------------------------------------
 
   /**
    * Routes a SEND. Resolves once it has taken effect (persistent copies on disk); throws Refusal
@@ -107,17 +102,17 @@ export class Router {
   /** Applies a COMMIT: every SEND, ACK and NACK in one store transaction, then in memory. */
   commit(session: HubSession, ops: TxOp[]): Promise<void> | undefined {
     const sends = ops.filter((op) => op.t === 'publish');
+    if (sends.length > 0) this.flow.noteProducer(session);
     const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props));
     this.checkBounds(targets);
-    const acked = ops.filter((op) => op.t === 'ack').flatMap((op) => op.ids);
-    const removals = acked.filter((id) => this.heldBy(session, id)?.held.persistent);
+    const removals = this.settlement.persistentOf(session, ops.flatMap((op) => (op.t === 'ack' ? op.ids : [])));
     const put = targets.filter((t) => t.held.persistent).map((t) => toStored(t.held));
     const durable = put.length + removals.length > 0 ? this.store.write({ put, remove: removals }) : undefined;
     const apply = () => {
       for (const op of sends) if (isTopic(op.dest)) this.topics.publish(this.wire(op.dest, op.headers, op.body));
       for (const op of ops) {
-        if (op.t === 'ack') this.ackInMemory(session, op.ids);
-        else if (op.t === 'nack') this.nack(session, op.ids, op.options);
+        if (op.t === 'ack') this.settlement.ackInMemory(session, op.ids);
+        else if (op.t === 'nack') this.settlement.nack(session, op.ids, op.options);
       }
     };
     if (!durable) {
@@ -141,31 +136,32 @@ export class Router {
    * The queues a message to `dest` lands in, each with its own copy (and id). A copy carries the
    * destination its consumers subscribed to: the queue for fan-out, the topic for a durable subscription.
    */
-  private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps): Array<{ queue: Queue; held: HeldMessage }> {
+  private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps): Target[] {
     const copies = new Map<string, string>(); // queue name → MESSAGE destination
     if (!isTopic(dest)) copies.set(dest, dest);
     for (const q of this.policyOf(dest).fanout) copies.set(q, q);
-    if (isTopic(dest)) for (const b of this.durables.values()) if (topicMatches(b.topic, dest)) copies.set(b.queue, dest);
+    if (isTopic(dest)) for (const b of this.durables.matching(dest)) copies.set(b.queue, dest);
     return [...copies].map(([name, wireDest]) => {
-      const queue = this.queueFor(name);
-      return { queue, held: this.hold(queue, this.wire(wireDest, headers, body), props) };
+      const queue = this.destinations.queueFor(name);
+      return { queue, held: this.newMessage(queue, wireDest, headers, body, props) };
     });
   }
 
-  private wire(dest: string, headers: Headers, body: Buffer): WireMessage {
-    return { id: this.nextMessageId++, dest, headers, body, redeliveries: 0 };
-  }
-
-  private hold(queue: Queue, wire: WireMessage, props: MessageProps): HeldMessage {
+  newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps): HeldMessage {
+    const wire = this.wire(dest, headers, body);
     return {
       wire, queue: queue.name, bytes: messageBytes(wire), priority: props.priority,
       deliverAt: props.delayMs > 0 ? Date.now() + props.delayMs : 0, expiresAt: props.expiresAt,
-      persistent: props.persistent || queue.policy.persistent, failures: [],
+      persistent: props.persistent || queue.policy.persistent, failures: [], marked: false,
     };
   }
 
+  private wire(dest: string, headers: Headers, body: Buffer) {
+    return { id: this.nextMessageId++, dest, headers, body, redeliveries: 0 };
+  }
+
   /** A bounded queue with overflow "reject" refuses the whole SEND; "drop-head" makes room. */
-  private checkBounds(targets: Array<{ queue: Queue; held: HeldMessage }>): void {
+  private checkBounds(targets: Target[]): void {
     const adding = new Map<Queue, { count: number; bytes: number }>();
     for (const { queue, held } of targets) {
       const sum = adding.get(queue) ?? { count: 0, bytes: 0 };
@@ -180,7 +176,7 @@ export class Router {
     }
   }
 
-  private enqueueAll(targets: Array<{ queue: Queue; held: HeldMessage }>): Promise<void> | undefined {
+  private enqueueAll(targets: Target[]): Promise<void> | undefined {
     const persistent = targets.filter((t) => t.held.persistent);
     const durable = persistent.length > 0 ? this.store.write({ put: persistent.map((t) => toStored(t.held)) }) : undefined;
     for (const { queue, held } of targets) this.enqueue(queue, held, held.persistent ? durable : undefined);
@@ -189,11 +185,7 @@ export class Router {
     });
   }
 
-  /**
-   * Makes a message visible in its queue once `durable` (its store write) resolves. Later arrivals
-   * wait behind earlier writes (the queue's barrier), so the queue stays in arrival order.
-   */
-  private enqueue(queue: Queue, held: HeldMessage, durable: Promise<void> | undefined): void {
+  enqueue(queue: Queue, held: HeldMessage, durable: Promise<void> | undefined): void {
     if (!durable && !queue.barrier) {
       this.place(queue, held);
       return;
@@ -214,12 +206,12 @@ export class Router {
     });
   }
 
-  private place(queue: Queue, held: HeldMessage): void {
+  place(queue: Queue, held: HeldMessage): void {
     if (queue.policy.overflow === 'drop-head') {
       while (queue.wouldOverflow(1, held.bytes)) {
         const dropped = queue.shiftOldest();
         if (!dropped) break;
-        this.discard(dropped);
+        this.settlement.discard(dropped);
       }
     }
     this.flow.add(held.bytes);
@@ -228,9 +220,11 @@ export class Router {
     this.dispatch(queue);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Subscriptions
-  // -------------------------------------------------------------------------------------------
+  dispatch(queue: Queue): void {
+    this.delivery.dispatch(queue);
+  }
+
+  // --- subscriptions -----------------------------------------------------------------------------
 
   /** SUBSCRIBE; a `durable` topic subscription consumes from its own queue. */
   subscribe(session: HubSession, key: number, dest: string, ack: AckMode, prefetch: number,
@@ -238,9 +232,9 @@ export class Router {
     let source = dest;
     let saved: Promise<void> | undefined;
     if (durable && isTopic(dest)) {
-      const binding = this.bindDurable(durable, dest);
-      source = binding.queue;
-      saved = this.saveDurables();
+      const bound = this.durables.bind(durable, dest);
+      source = bound.binding.queue;
+      saved = bound.saved;
     }
     const sub: HubSubscription = {
       session, key, source, ack, prefetch, ackTimeoutMs, pendingOffers: new Set(), unacked: new Set(), stalled: false,
@@ -250,14 +244,17 @@ export class Router {
       this.topics.add(sub);
       return saved;
     }
-    const queue = this.queueFor(source);
+    const queue = this.destinations.queueFor(source);
     queue.addConsumer(sub);
     this.dispatch(queue);
     return saved;
   }
 
-  /** Drops a subscription: open offers count as passed, unacked messages go back; `forget` ends a durable one. */
-  unsubscribe(session: HubSession, key: number, forget = false): Promise<void> | undefined {
+  /**
+   * Drops a subscription: open offers count as passed, unacked messages go back; `forget` ends a
+   * durable one; `gone` says the session itself ended (see Delivery.withdraw).
+   */
+  unsubscribe(session: HubSession, key: number, forget = false, gone = false): Promise<void> | undefined {
     const sub = session.subs.get(key);
     if (!sub) return undefined;
     session.subs.delete(key);
@@ -265,329 +262,94 @@ export class Router {
       this.topics.remove(sub);
       return undefined;
     }
-    const queue = this.queueFor(sub.source);
+    const queue = this.destinations.queueFor(sub.source);
     queue.removeConsumer(sub);
-    for (const offer of [...sub.pendingOffers]) this.answer(sub, offer, false);
-    for (const id of [...sub.unacked]) this.takeBack(id, 'consumer went away', false);
+    this.delivery.withdraw(sub, gone);
+    this.settlement.returnAll(sub);
     this.dispatch(queue);
-    const binding = [...this.durables.values()].find((b) => b.queue === sub.source);
-    return forget && binding ? this.forgetDurable(binding) : undefined;
+    const binding = this.durables.ofQueue(sub.source);
+    return forget && binding ? this.forgetDurable(binding.queue, this.durables.forget(binding)) : undefined;
   }
 
   /** Supervision: a session is gone (any cause); undo everything it held. */
   dropSession(session: HubSession): void {
-    for (const key of [...session.subs.keys()]) void this.unsubscribe(session, key);
+    for (const key of [...session.subs.keys()]) void this.unsubscribe(session, key, false, true);
     this.flow.forget(session);
   }
 
-  private bindDurable(name: string, topic: string): DurableBinding {
-    let binding = this.durables.get(name);
-    if (!binding || binding.topic !== topic) {
-      binding = { name, topic, queue: `durable:${name}` };
-      this.durables.set(name, binding);
-    }
-    return binding;
-  }
-
-  private forgetDurable(binding: DurableBinding): Promise<void> {
-    this.durables.delete(binding.name);
-    const queue = this.queueFor(binding.queue);
+  /** Drops what an ended durable subscription's queue holds, from memory and disk. */
+  private forgetDurable(queueName: string, saved: Promise<void>): Promise<void> {
+    const queue = this.destinations.queueFor(queueName);
     const dropped = queue.drain();
     for (const held of dropped) this.flow.remove(held.bytes);
     const ids = dropped.filter((h) => h.persistent).map((h) => h.wire.id);
-    return Promise.all([this.saveDurables(), ids.length ? this.store.write({ remove: ids }) : undefined]).then(() => {});
+    return Promise.all([saved, ids.length ? this.store.write({ remove: ids }) : undefined]).then(() => {});
   }
 
-  private saveDurables(): Promise<void> {
-    return this.store.putMeta(DURABLES_META, [...this.durables.values()]);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Offer, claim, grant
-  // -------------------------------------------------------------------------------------------
+  // --- what sessions answer ------------------------------------------------------------------------
 
   /** `session` claims offer `offer` for its subscription `key`. */
   claim(session: HubSession, offer: number, key: number): void {
-    const sub = session.subs.get(key);
-    if (!sub || !sub.pendingOffers.has(offer)) {
-      session.send({ t: 'refuse', offer });
-      return;
-    }
-    this.answer(sub, offer, true);
+    this.delivery.claim(session, offer, key);
   }
 
   /** `session` passes offer `offer`. */
   pass(session: HubSession, offer: number): void {
-    const claim = this.claims.get(offer);
-    if (!claim) return;
-    for (const sub of claim.waiting) {
-      if (sub.session !== session) continue;
-      sub.stalled = true;
-      this.answer(sub, offer, false);
-      return;
-    }
+    this.delivery.pass(session, offer);
   }
 
   /** The session's socket went under (or over) its write watermark. */
   setWritable(session: HubSession, writable: boolean): void {
-    session.writable = writable;
-    if (writable) this.unstall(session);
+    this.delivery.setWritable(session, writable);
   }
-
-  /** Offers ready messages while some consumer has credit; expired ones are dropped on the way. */
-  private dispatch(queue: Queue): void {
-    const credit = (sub: HubSubscription) => this.credit(sub);
-    while (queue.ready.length > 0) {
-      const chosen = queue.pickConsumers(this.options.offerFanout, credit);
-      if (chosen.length === 0) return;
-      const held = queue.shift()!;
-      if (held.expiresAt > 0 && held.expiresAt <= Date.now()) {
-        this.expire(queue, held);
-        continue;
-      }
-      queue.offered++;
-      const offer = this.claims.open({ held, queue }, chosen);
-      // A sole offeree's claim cannot lose: it is reserved the unit and delivers without waiting for a grant.
-      const reserved = chosen.length === 1;
-      for (const sub of chosen) {
-        sub.pendingOffers.add(offer);
-        sub.session.send({ t: 'offer', offer, sub: sub.key, reserved, msg: held.wire });
-      }
-    }
-  }
-
-  private credit(sub: HubSubscription): number {
-    if (!sub.session.writable || sub.stalled) return 0;
-    const window = this.options.autoAckWindow;
-    if (sub.ack === 'auto') return Math.min(sub.prefetch || window, window) - sub.pendingOffers.size;
-    if (sub.prefetch === 0) return window - sub.pendingOffers.size;
-    return sub.prefetch - sub.pendingOffers.size - sub.unacked.size;
-  }
-
-  /** Records `sub`'s answer to `offer`; grants or refuses a claim; puts back an unclaimed message. */
-  private answer(sub: HubSubscription, offer: number, wants: boolean): void {
-    sub.pendingOffers.delete(offer);
-    const outcome = wants ? this.claims.claim(offer, sub) : this.claims.pass(offer, sub);
-    const claim = outcome.closed ?? this.claims.get(offer);
-    const reserved = claim !== undefined && claim.offerees === 1;
-    if (wants && !reserved) sub.session.send({ t: outcome.granted ? 'grant' : 'refuse', offer });
-    if (outcome.granted && claim) {
-      claim.message.queue.offered--;
-      this.grant(sub, claim.message);
-    }
-    if (outcome.closed) {
-      const { held, queue } = outcome.closed.message;
-      if (outcome.closed.winner === null) {
-        queue.offered--;
-        queue.place(held, true);
-      }
-      this.dispatch(queue);
-    }
-  }
-
-  private grant(sub: HubSubscription, { held, queue }: OfferedMessage): void {
-    if (sub.ack === 'auto') {
-      // ack:auto: the message counts as acknowledged once it is handed over.
-      this.finish(queue, held);
-      return;
-    }
-    const timeout = sub.ackTimeoutMs || queue.policy.ackTimeoutMs;
-    const id = held.wire.id;
-    const timer = timeout > 0 ? setTimeout(() => this.ackTimedOut(id), timeout) : null;
-    queue.inflight.set(id, { held, holder: sub, timer });
-    this.inflight.set(id, queue);
-    sub.unacked.add(id);
-    this.flow.update(sub.session);
-    if (held.persistent) void this.store.markDelivered(id, held.wire.redeliveries).catch(() => {});
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // ACK, NACK, redelivery, dead letters, expiry
-  // -------------------------------------------------------------------------------------------
 
   /** Acknowledged: the messages are done; resolves once they are off the disk. */
   ack(session: HubSession, ids: readonly number[]): Promise<void> | undefined {
-    const removals = ids.filter((id) => this.heldBy(session, id)?.held.persistent);
-    this.ackInMemory(session, ids);
-    return removals.length > 0 ? this.store.write({ remove: removals }) : undefined;
-  }
-
-  private ackInMemory(session: HubSession, ids: readonly number[]): void {
-    for (const id of ids) {
-      const entry = this.release(session, id);
-      if (entry) this.finish(entry.queue, entry.held, false);
-    }
-    this.unstall(session); // offers what the freed credit allows
+    return this.settlement.ack(session, ids);
   }
 
   /** Refused by the client: redelivered per the queue's policy, or dead-lettered. */
   nack(session: HubSession, ids: readonly number[], options: NackOptions): Promise<void> | undefined {
-    const writes: Promise<void>[] = [];
-    for (const id of ids) {
-      const entry = this.release(session, id);
-      if (!entry) continue;
-      const w = this.redeliver(entry.queue, entry.held, options.reason || 'rejected by consumer',
-        options.retryAfterMs, !options.requeue);
-      if (w) writes.push(w);
+    return this.settlement.nack(session, ids, options);
+  }
+
+  // --- bookkeeping ---------------------------------------------------------------------------------
+
+  background(batch: StoreBatch): void {
+    this.store.write(batch).catch((err: Error) => {
+      this.log.error(`store: write failed: ${err.message}`);
+      for (const id of batch.remove ?? []) this.failedRemovals.add(id);
+    });
+  }
+
+  /** Retries refused removals, forgets idle queues and topic statistics. */
+  private sweep(): void {
+    if (this.failedRemovals.size > 0) {
+      const ids = [...this.failedRemovals];
+      this.failedRemovals.clear();
+      this.store.write({ remove: ids }).then(
+        () => this.log.warn(`store: ${ids.length} acknowledged messages removed on retry`),
+        () => {
+          for (const id of ids) this.failedRemovals.add(id);
+        },
+      );
     }
-    this.unstall(session);
-    return writes.length > 0 ? Promise.all(writes).then(() => {}) : undefined;
+    for (const queue of [...this.destinations.allQueues()]) this.destinations.forgetIfIdle(queue);
   }
 
-  /** Takes an in-flight message `session` holds out of flight. */
-  private release(session: HubSession, id: number): { queue: Queue; held: HeldMessage } | undefined {
-    const queue = this.inflight.get(id);
-    const entry = queue?.inflight.get(id);
-    if (!queue || !entry || entry.holder.session !== session) return undefined;
-    this.dropInflight(queue, id, entry);
-    return { queue, held: entry.held };
-  }
-
-  private heldBy(session: HubSession, id: number): InFlight | undefined {
-    const entry = this.inflight.get(id)?.inflight.get(id);
-    return entry && entry.holder.session === session ? entry : undefined;
-  }
-
-  private dropInflight(queue: Queue, id: number, entry: InFlight): void {
-    if (entry.timer) clearTimeout(entry.timer);
-    this.inflight.delete(id);
-    queue.inflight.delete(id);
-    entry.holder.unacked.delete(id);
-  }
-
-  /** An in-flight message comes back because its consumer left or its ack timeout passed. */
-  private takeBack(id: number, reason: string, withBackoff: boolean): void {
-    const queue = this.inflight.get(id);
-    const entry = queue?.inflight.get(id);
-    if (!queue || !entry) return;
-    this.dropInflight(queue, id, entry);
-    void this.redeliver(queue, entry.held, reason, withBackoff ? -1 : 0, false)?.catch(() => {});
-  }
-
-  private ackTimedOut(id: number): void {
-    const entry = this.inflight.get(id)?.inflight.get(id);
-    if (!entry) return;
-    const { holder } = entry;
-    holder.session.send({ t: 'revoke', sub: holder.key, ids: [id] });
-    this.takeBack(id, 'ack timeout', true);
-    this.unstall(holder.session);
-  }
-
-  /**
-   * One more failed delivery: back to the queue (after `retryAfterMs`, or the policy's back-off when
-   * it is -1), or to the dead-letter queue past `maxDeliveries` or when `deadLetter` asks for it.
-   */
-  private redeliver(queue: Queue, held: HeldMessage, reason: string, retryAfterMs: number, deadLetter: boolean): Promise<void> | undefined {
-    held.wire.redeliveries++;
-    held.failures.push({ time: Date.now(), reason });
-    const { maxDeliveries, backoff } = queue.policy;
-    if (deadLetter || (maxDeliveries > 0 && held.wire.redeliveries >= maxDeliveries)) {
-      const why = deadLetter ? reason : `delivered ${held.wire.redeliveries} times (maximum ${maxDeliveries}); last: ${reason}`;
-      const moved = this.deadLetter(queue, held, why);
-      if (moved !== null) return moved;
-    }
-    const delay = retryAfterMs >= 0 ? retryAfterMs : backoffDelay(backoff, held.wire.redeliveries);
-    held.deliverAt = delay > 0 ? Date.now() + delay : 0;
-    queue.place(held, true);
-    this.dispatch(queue);
-    return held.persistent ? this.store.write({ put: [toStored(held)] }) : undefined;
-  }
-
-  /**
-   * Moves a message to its queue's dead-letter queue with its history, in one store transaction for
-   * a persistent one (resolves when durable); null when `queue` is itself a dead-letter queue.
-   */
-  private deadLetter(queue: Queue, held: HeldMessage, reason: string): Promise<void> | undefined | null {
-    const dlqName = deadLetterQueue(queue.policy, queue.name);
-    if (queue.name === dlqName || queue.name.startsWith('/queue/DLQ.')) return null;
-    queue.deadLettered++;
-    const headers: Headers = {
-      ...held.wire.headers,
-      'original-destination': held.wire.dest,
-      'dead-letter-reason': reason,
-      'delivery-failures': String(held.failures.length),
-      'failure-history': JSON.stringify(held.failures),
-    };
-    const dlq = this.queueFor(dlqName);
-    const moved = this.hold(dlq, this.wire(dlqName, headers, held.wire.body),
-      { ...NOT_PERSISTENT, persistent: held.persistent, priority: held.priority });
-    this.flow.remove(held.bytes);
-    if (!held.persistent) {
-      this.place(dlq, moved);
-      return undefined;
-    }
-    const durable = this.store.write({ put: [toStored(moved)], remove: [held.wire.id] });
-    this.enqueue(dlq, moved, durable);
-    return durable;
-  }
-
-  private expire(queue: Queue, held: HeldMessage): void {
-    queue.expired++;
-    if (queue.policy.expired === 'dead-letter' && this.deadLetter(queue, held, 'expired') !== null) return;
-    this.discard(held);
-  }
-
-  /** A message leaves the broker without being delivered (dropped by overflow or expiry). */
-  private discard(held: HeldMessage): void {
-    this.flow.remove(held.bytes);
-    if (held.persistent) void this.store.write({ remove: [held.wire.id] }).catch(() => {});
-  }
-
-  /** A message was consumed: count it, release its memory, and (unless the caller does) its storage. */
-  private finish(queue: Queue, held: HeldMessage, removeFromStore = true): void {
-    queue.delivered++;
-    this.flow.remove(held.bytes);
-    if (removeFromStore && held.persistent) void this.store.write({ remove: [held.wire.id] }).catch(() => {});
-  }
-
-  /** The session has credit again (ACK, NACK, drained socket): clear stalls and offer what waits. */
-  private unstall(session: HubSession): void {
-    for (const sub of session.subs.values()) {
-      sub.stalled = false;
-      if (!isTopic(sub.source)) this.dispatch(this.queueFor(sub.source));
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Bookkeeping
-  // -------------------------------------------------------------------------------------------
-
-  private queueFor(name: string): Queue {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new Queue(name, this.policyOf(name), (q) => this.dispatch(q));
-      this.queues.set(name, queue);
-    }
-    return queue;
-  }
-
-  /** A destination's policy, matched against the configuration once per name (it is read per SEND). */
   private policyOf(name: string): DestinationPolicy {
-    let policy = this.policies.get(name);
-    if (!policy) {
-      const binding = name.startsWith('durable:') ? [...this.durables.values()].find((b) => b.queue === name) : undefined;
-      policy = policyFor(this.config, binding ? binding.topic : name);
-      if (this.policies.size >= MAX_CACHED_POLICIES) this.policies.clear(); // many one-off topic names
-      this.policies.set(name, policy);
-    }
-    return policy;
+    return this.destinations.policyOf(name);
   }
 
   /** One line per destination, for `status`. */
   status(): DestinationStatus[] {
-    const rows: DestinationStatus[] = [];
-    for (const q of this.queues.values()) {
-      rows.push({
-        name: q.name, kind: 'queue', depth: q.depth, consumers: q.consumers.length,
-        inFlight: q.inflight.size + q.offered, enqueued: q.enqueued, delivered: q.delivered,
-      });
-    }
-    return rows.concat(this.topics.status());
+    return this.destinations.status().concat(this.topics.status());
   }
 
   /** Stops timers (broker stopping). */
   close(): void {
-    for (const q of this.queues.values()) q.close();
+    clearInterval(this.sweeper);
+    this.destinations.close();
   }
 }
 
@@ -596,21 +358,4 @@ function describeBounds(policy: DestinationPolicy): string {
   if (policy.maxLength) parts.push(`${policy.maxLength} messages`);
   if (policy.maxBytes) parts.push(`${policy.maxBytes} bytes`);
   return parts.join(', ');
-}
-
-function toStored(held: HeldMessage): StoredMessage {
-  const { wire } = held;
-  return {
-    id: wire.id, dest: wire.dest, headers: wire.headers, body: wire.body, redeliveries: wire.redeliveries,
-    priority: held.priority, deliverAt: held.deliverAt, expiresAt: held.expiresAt, queue: held.queue,
-    failures: held.failures,
-  };
-}
-
-function fromStored(s: StoredMessage): HeldMessage {
-  const wire: WireMessage = { id: s.id, dest: s.dest, headers: s.headers, body: s.body, redeliveries: s.redeliveries };
-  return {
-    wire, queue: s.queue ?? s.dest, bytes: messageBytes(wire), priority: s.priority, deliverAt: s.deliverAt,
-    expiresAt: s.expiresAt, persistent: true, failures: s.failures ?? [],
-  };
 }

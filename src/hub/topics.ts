@@ -1,64 +1,52 @@
 /**
- * TopicRegistry: which sessions hold a subscription on which topic. A topic message goes once to each
- * such session, which then delivers it to each of its own matching subscriptions. Patterns use
- * RabbitMQ's topic syntax on the dot-separated name after /topic/: `*` one word, `#` zero or more.
+ * TopicRegistry: which sessions hold a subscription on which topic (name or pattern, in one trie). A
+ * topic message goes once to each such session, which then delivers it to each of its own matching
+ * subscriptions. Statistics are kept per subscribed name or pattern and forgotten with its last
+ * subscriber, so they never outgrow the subscriptions.
  */
 import type { DestinationStatus, WireMessage } from '../ipc/contract.js';
+import { TopicTrie } from '../protocol/destination.js';
 import type { HubSession, HubSubscription } from './model.js';
-import { isPattern, topicMatches } from '../protocol/destination.js';
 
 interface TopicStats {
   subscribers: number;
-  published: number;
+  delivered: number;
 }
 
-/** Topic subscriptions by destination (exact names) and the list of pattern subscriptions. */
+/** Topic subscriptions and their statistics. */
 export class TopicRegistry {
-  private readonly exact = new Map<string, Set<HubSubscription>>();
-  private readonly patterns = new Set<HubSubscription>();
+  private readonly trie = new TopicTrie<HubSubscription>();
   private readonly stats = new Map<string, TopicStats>();
 
   add(sub: HubSubscription): void {
-    if (isPattern(sub.source)) {
-      this.patterns.add(sub);
-    } else {
-      let subs = this.exact.get(sub.source);
-      if (!subs) this.exact.set(sub.source, (subs = new Set()));
-      subs.add(sub);
-    }
-    this.statsFor(sub.source).subscribers++;
+    this.trie.add(sub.source, sub);
+    let s = this.stats.get(sub.source);
+    if (!s) this.stats.set(sub.source, (s = { subscribers: 0, delivered: 0 }));
+    s.subscribers++;
   }
 
   remove(sub: HubSubscription): void {
-    if (isPattern(sub.source)) {
-      this.patterns.delete(sub);
-    } else {
-      const subs = this.exact.get(sub.source);
-      subs?.delete(sub);
-      if (subs?.size === 0) this.exact.delete(sub.source);
-    }
-    this.statsFor(sub.source).subscribers--;
+    this.trie.remove(sub.source, sub);
+    const s = this.stats.get(sub.source);
+    if (s && --s.subscribers === 0) this.stats.delete(sub.source);
   }
 
   /** Sends `msg` once to every session with a subscription that matches its destination. */
   publish(msg: WireMessage): void {
-    this.statsFor(msg.dest).published++;
+    if (this.trie.size === 0) return;
     const sessions = new Set<HubSession>();
-    for (const sub of this.exact.get(msg.dest) ?? []) sessions.add(sub.session);
-    for (const sub of this.patterns) if (topicMatches(sub.source, msg.dest)) sessions.add(sub.session);
+    for (const sub of this.trie.match(msg.dest)) {
+      sessions.add(sub.session);
+      this.stats.get(sub.source)!.delivered++;
+    }
     for (const session of sessions) session.send({ t: 'deliver', msg });
   }
 
+  /** One row per subscribed topic name or pattern. */
   status(): DestinationStatus[] {
     return [...this.stats].map(([name, s]) => ({
       name, kind: 'topic' as const, depth: 0, consumers: s.subscribers, inFlight: 0,
-      enqueued: s.published, delivered: s.published,
+      enqueued: s.delivered, delivered: s.delivered,
     }));
-  }
-
-  private statsFor(dest: string): TopicStats {
-    let s = this.stats.get(dest);
-    if (!s) this.stats.set(dest, (s = { subscribers: 0, published: 0 }));
-    return s;
   }
 }

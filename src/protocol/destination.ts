@@ -1,36 +1,145 @@
 /**
  * Destination names: `/topic/…` is publish-subscribe, anything else a queue (`/queue/…` by convention).
  * Topic patterns follow RabbitMQ: words separated by `.`, `*` matches one word, `#` zero or more;
- * ActiveMQ's `>` is accepted as `#`.
+ * ActiveMQ's `>` is accepted as `#`. Matching never backtracks: a trie walked as an NFA costs
+ * O(words × live trie nodes) per name, however many wildcards the patterns hold.
  */
+import { fail } from './errors.js';
 
-const TOPIC_PREFIX = '/topic/';
+/** Prefix of publish-subscribe destinations. */
+export const TOPIC_PREFIX = '/topic/';
+/** Longest destination accepted, in characters (RabbitMQ allows 255 bytes for a routing key). */
+export const MAX_DESTINATION_LENGTH = 1024;
+/** Most dot-separated words in a topic name or pattern. */
+export const MAX_DESTINATION_WORDS = 128;
+
+/** Whether `dest` names a topic (every subscriber gets a copy) rather than a queue. */
+export function isTopic(dest: string): boolean {
+  return dest.startsWith(TOPIC_PREFIX);
+}
+
+/** The words of a topic name or pattern, `>` read as `#`, runs of `#` merged (they match the same). */
+function wordsOf(dest: string): string[] {
+  const words: string[] = [];
+  for (const raw of dest.slice(TOPIC_PREFIX.length).split('.')) {
+    const word = raw === '>' ? '#' : raw;
+    if (word === '#' && words[words.length - 1] === '#') continue;
+    words.push(word);
+  }
+  return words;
+}
 
 /** Whether a topic destination is a pattern rather than a name. */
 export function isPattern(dest: string): boolean {
-  if (!dest.startsWith(TOPIC_PREFIX)) return false;
-  return dest.split('.').some((w, i) => {
-    const word = i === 0 ? w.slice(TOPIC_PREFIX.length) : w;
-    return word === '*' || word === '#' || word === '>';
-  });
+  return isTopic(dest) && wordsOf(dest).some((w) => w === '*' || w === '#');
+}
+
+/** Throws BAD_DESTINATION unless `dest` is a destination the broker routes (bounded length and words). */
+export function checkDestination(dest: string): void {
+  if (dest.length > MAX_DESTINATION_LENGTH) {
+    throw fail('BAD_DESTINATION', 'Invalid destination',
+      `A destination may be at most ${MAX_DESTINATION_LENGTH} characters; this one has ${dest.length}.`);
+  }
+  if (isTopic(dest) && dest.split('.').length > MAX_DESTINATION_WORDS) {
+    throw fail('BAD_DESTINATION', 'Invalid destination',
+      `A topic may have at most ${MAX_DESTINATION_WORDS} dot-separated words.`);
+  }
 }
 
 /** Whether topic `name` matches subscription destination `pattern` (exact or wildcard). */
 export function topicMatches(pattern: string, name: string): boolean {
   if (pattern === name) return true;
-  if (!pattern.startsWith(TOPIC_PREFIX) || !name.startsWith(TOPIC_PREFIX)) return false;
-  const p = pattern.slice(TOPIC_PREFIX.length).split('.');
-  const n = name.slice(TOPIC_PREFIX.length).split('.');
-  return matchWords(p, 0, n, 0);
+  if (!isTopic(pattern) || !isTopic(name) || !isPattern(pattern)) return false;
+  const trie = new TopicTrie<true>();
+  trie.add(pattern, true);
+  return trie.match(name).size > 0;
 }
 
-function matchWords(p: string[], i: number, n: string[], j: number): boolean {
-  if (i === p.length) return j === n.length;
-  const word = p[i];
-  if (word === '#' || word === '>') {
-    for (let k = j; k <= n.length; k++) if (matchWords(p, i + 1, n, k)) return true;
-    return false;
+/** One trie node: children by word, and the values whose pattern ends here. */
+interface TrieNode<V> {
+  children: Map<string, TrieNode<V>>;
+  values: Set<V>;
+  /** The node was reached through `#`: it may consume any number of further words. */
+  hash: boolean;
+}
+
+function node<V>(hash: boolean): TrieNode<V> {
+  return { children: new Map(), values: new Set(), hash };
+}
+
+/** Topic patterns (and plain names) mapped to values; `match` finds every value whose pattern matches. */
+export class TopicTrie<V> {
+  private readonly root: TrieNode<V> = node(false);
+  private count = 0;
+
+  /** Number of (pattern, value) pairs held. */
+  get size(): number {
+    return this.count;
   }
-  if (j === n.length) return false;
-  return (word === '*' || word === n[j]) && matchWords(p, i + 1, n, j + 1);
+
+  add(pattern: string, value: V): void {
+    let at = this.root;
+    for (const word of wordsOf(pattern)) {
+      let next = at.children.get(word);
+      if (!next) at.children.set(word, (next = node(word === '#')));
+      at = next;
+    }
+    if (!at.values.has(value)) {
+      at.values.add(value);
+      this.count++;
+    }
+  }
+
+  /** Removes the pair; prunes nodes left empty so the trie never outgrows what it holds. */
+  remove(pattern: string, value: V): void {
+    const path: Array<[TrieNode<V>, string]> = [];
+    let at = this.root;
+    for (const word of wordsOf(pattern)) {
+      const next = at.children.get(word);
+      if (!next) return;
+      path.push([at, word]);
+      at = next;
+    }
+    if (!at.values.delete(value)) return;
+    this.count--;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const [parent, word] = path[i];
+      const child = parent.children.get(word)!;
+      if (child.values.size > 0 || child.children.size > 0) break;
+      parent.children.delete(word);
+    }
+  }
+
+  /** Every value whose pattern matches topic `name`. */
+  match(name: string): Set<V> {
+    let states = this.closure([this.root]);
+    for (const word of wordsOf(name)) {
+      const next: Array<TrieNode<V>> = [];
+      for (const s of states) {
+        if (s.hash) next.push(s); // `#` takes this word too
+        const exact = s.children.get(word);
+        if (exact) next.push(exact);
+        const star = s.children.get('*');
+        if (star) next.push(star);
+      }
+      states = this.closure(next);
+      if (states.size === 0) break;
+    }
+    const out = new Set<V>();
+    for (const s of states) for (const v of s.values) out.add(v);
+    return out;
+  }
+
+  /** `nodes` plus every node reachable from them through a `#` that matches zero words. */
+  private closure(nodes: Array<TrieNode<V>>): Set<TrieNode<V>> {
+    const out = new Set<TrieNode<V>>();
+    for (const start of nodes) {
+      let s: TrieNode<V> | undefined = start;
+      while (s && !out.has(s)) {
+        out.add(s);
+        s = s.children.get('#');
+      }
+    }
+    return out;
+  }
 }

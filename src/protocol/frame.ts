@@ -89,6 +89,12 @@ export const HEADER_ACTIVEMQ_SUBSCRIPTION_NAME = 'activemq.subscriptionName';
 export const HEADER_DURABLE = 'durable';
 export const HEADER_AUTO_DELETE = 'auto-delete';
 
+/** Dead letters: where the message was sent, why it died, how often and when it failed (JSON). */
+export const HEADER_ORIGINAL_DESTINATION = 'original-destination';
+export const HEADER_DEAD_LETTER_REASON = 'dead-letter-reason';
+export const HEADER_DELIVERY_FAILURES = 'delivery-failures';
+export const HEADER_FAILURE_HISTORY = 'failure-history';
+
 /** Headers a client must not be able to forge on a MESSAGE: the broker sets them. */
 export const BROKER_SET_HEADERS: readonly string[] = [
   HEADER_MESSAGE_ID, HEADER_SUBSCRIPTION, HEADER_ACK, HEADER_DESTINATION,

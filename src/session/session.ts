@@ -8,7 +8,6 @@ import type {
   Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
 } from '../ipc/contract.js';
 import type { BusPeer } from '../ipc/transport.js';
-import { topicMatches } from '../protocol/destination.js';
 import { StompError } from '../protocol/errors.js';
 import {
   type Frame, HEADER_ACK, HEADER_DESTINATION, HEADER_MESSAGE_ID, HEADER_RECEIPT, HEADER_RECEIPT_ID,
@@ -135,7 +134,7 @@ export class Session implements SessionContext {
   }
 
   private topicMessage(msg: WireMessage): void {
-    for (const sub of this.state.subscriptionsFor((s) => !s.durable && topicMatches(s.dest, msg.dest))) {
+    for (const sub of this.state.topicSubscriptionsFor(msg.dest)) {
       if (this.backlog > this.config.topicDropWatermark) {
         // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too).
         if (this.droppedTopicMessages++ === 0) {
@@ -207,7 +206,7 @@ export class Session implements SessionContext {
     if (!sub) return;
     const gone = [...sub.unacked.values()].filter((d) => ids.includes(d.msgId));
     this.state.untrack(gone);
-    for (const d of gone) this.state.revoked.add(d.ackId);
+    for (const d of gone) this.state.revoke(d.ackId);
   }
 
   private requestDone(rid: RequestId): void {

@@ -3,7 +3,11 @@
  * credit, messages awaiting ACK/NACK, open transactions and pending receipts.
  */
 import type { AckMode, RequestId, TxOp } from '../ipc/contract.js';
+import { isTopic, TopicTrie } from '../protocol/destination.js';
 import type { StompVersion } from '../protocol/frame.js';
+
+/** Revoked ack ids remembered; an older one's late ACK is reported as an unknown message instead. */
+const MAX_REVOKED = 10_000;
 
 /** One SUBSCRIBE of this client. */
 export interface Subscription {
@@ -40,6 +44,8 @@ export interface Delivery {
 export interface Transaction {
   ops: TxOp[];
   settles: Delivery[];
+  /** Body bytes of the SENDs held. */
+  bytes: number;
 }
 
 /** Everything a session knows about its client. */
@@ -49,10 +55,12 @@ export class SessionState {
   login = '';
   readonly subscriptions = new Map<string, Subscription>();
   readonly subsByKey = new Map<number, Subscription>();
+  /** Open topic subscriptions fed by topic fan-out (durable ones are fed through offers). */
+  private readonly topicSubs = new TopicTrie<Subscription>();
   /** Every unacknowledged delivery, by ack id. */
   readonly unacked = new Map<string, Delivery>();
   readonly transactions = new Map<string, Transaction>();
-  /** Ack ids whose ack timeout passed: a late ACK/NACK for them is an error, not "unknown". */
+  /** Ack ids whose ack timeout passed (the newest MAX_REVOKED): a late ACK/NACK for them says so. */
   readonly revoked = new Set<string>();
   clientId = '';
   /** Receipt header value of each request awaiting the hub's answer. */
@@ -94,9 +102,31 @@ export class SessionState {
     return String(this.nextTag++);
   }
 
-  /** Subscriptions of this client whose destination `matches` the message's. */
-  *subscriptionsFor(matches: (sub: Subscription) => boolean): Iterable<Subscription> {
-    for (const sub of this.subscriptions.values()) if (!sub.closed && matches(sub)) yield sub;
+  /** Adds a subscription (topic ones also to the trie topic messages are matched in). */
+  addSubscription(sub: Subscription): void {
+    this.subscriptions.set(sub.id, sub);
+    this.subsByKey.set(sub.key, sub);
+    if (isTopic(sub.dest) && !sub.durable) this.topicSubs.add(sub.dest, sub);
+  }
+
+  /** Ends a subscription: nothing more is delivered to it; grants still in flight find it closed. */
+  closeSubscription(sub: Subscription): void {
+    sub.closed = true;
+    this.subscriptions.delete(sub.id);
+    this.topicSubs.remove(sub.dest, sub);
+    if (sub.claims === 0) this.subsByKey.delete(sub.key);
+  }
+
+  /** The open, non-durable topic subscriptions whose destination matches topic `dest`. */
+  topicSubscriptionsFor(dest: string): Iterable<Subscription> {
+    return this.topicSubs.size === 0 ? [] : this.topicSubs.match(dest);
+  }
+
+  /** Remembers that `ackId` went back to its queue when its ack timeout passed. */
+  revoke(ackId: string): void {
+    this.revoked.add(ackId);
+    // Oldest first: a client that never ACKs must not grow this set without bound.
+    if (this.revoked.size > MAX_REVOKED) this.revoked.delete(this.revoked.values().next().value!);
   }
 
   /** Records a delivery that awaits ACK/NACK. */

@@ -9,7 +9,7 @@ function held(id: number, opts: { priority?: number; deliverAt?: number; bytes?:
   return {
     wire: { id, dest: '/queue/q', headers: {}, body: Buffer.from(String(id)), redeliveries: 0 },
     queue: '/queue/q', bytes: opts.bytes ?? 10, priority: opts.priority ?? 4, deliverAt: opts.deliverAt ?? 0,
-    expiresAt: 0, persistent: false, failures: [],
+    expiresAt: 0, persistent: false, failures: [], marked: false,
   };
 }
 

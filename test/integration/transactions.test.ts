@@ -2,8 +2,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, type RawClient, sendConfirmed, sendMany, shareBroker, subscribe, uniqueDest,
+  type Broker, bodies, connectStomp, encodeFrame, type RawClient, sendConfirmed, sendMany, shareBroker, subscribe,
+  uniqueDest,
 } from '../helpers/broker.js';
+import { withReceipt } from '../helpers/jobs.js';
 
 describe('transactions', () => {
   let broker: Broker;
@@ -13,11 +15,6 @@ describe('transactions', () => {
     producer = p;
   });
 
-  async function withReceipt(c: RawClient, command: string, headers: Record<string, string>, body = ''): Promise<void> {
-    const receipt = `${command}-${Math.random().toString(36).slice(2)}`;
-    await c.frame(command, { ...headers, receipt }, body);
-    await c.expectReceipt(receipt);
-  }
 
   async function consumer(dest: string, ack = 'auto'): Promise<RawClient> {
     const c = await connectStomp(broker.port);
@@ -234,5 +231,52 @@ describe('transactions', () => {
     a.close();
     b.close();
     rx.close();
+  });
+});
+
+// Nothing a client holds open grows without bound: transactions, their frames and bytes, subscriptions.
+describe('transactions and subscriptions are bounded per connection', () => {
+  let broker: Broker;
+  shareBroker((b) => {
+    broker = b;
+  }, ['--max-transaction-frames', '3', '--max-transaction-bytes', '100', '--max-subscriptions', '2']);
+
+  test('a 4th frame in a transaction gets ERROR "Transaction too large", and nothing is sent', async () => {
+    const dest = uniqueDest('queue', 'tx-frames');
+    const c = await connectStomp(broker.port);
+    await withReceipt(c, 'BEGIN', { transaction: 't' });
+    for (let i = 0; i < 3; i++) await withReceipt(c, 'SEND', { destination: dest, transaction: 't' }, `f${i}`);
+    await c.frame('SEND', { destination: dest, transaction: 't', receipt: 'over' }, 'f3');
+    const err = await c.expectErrorAndClose();
+    assert.equal(err.headers.message, 'Transaction too large');
+    assert.equal(err.headers['receipt-id'], 'over');
+    const check = await connectStomp(broker.port);
+    await sendConfirmed(check, dest, 'only');
+    await subscribe(check, dest, 's');
+    assert.equal((await check.expectFrame('MESSAGE')).body.toString(), 'only');
+    check.close();
+  });
+
+  test('body bytes past the transaction limit get ERROR', async () => {
+    const c = await connectStomp(broker.port);
+    await withReceipt(c, 'BEGIN', { transaction: 't' });
+    await withReceipt(c, 'SEND', { destination: '/queue/txb', transaction: 't' }, 'x'.repeat(60));
+    await c.frame('SEND', { destination: '/queue/txb', transaction: 't' }, 'y'.repeat(60));
+    assert.equal((await c.expectErrorAndClose()).headers.message, 'Transaction too large');
+  });
+
+  test('a 3rd subscription gets ERROR "Too many subscriptions"', async () => {
+    const c = await connectStomp(broker.port);
+    await subscribe(c, '/queue/s1', 'a');
+    await subscribe(c, '/topic/s2.#', 'b');
+    await c.frame('SUBSCRIBE', { destination: '/queue/s3', id: 'c' });
+    assert.equal((await c.expectErrorAndClose()).headers.message, 'Too many subscriptions');
+  });
+
+  test('a 65th open transaction gets ERROR "Too many transactions"', async () => {
+    const c = await connectStomp(broker.port);
+    const begins = Array.from({ length: 64 }, (_, i) => encodeFrame('BEGIN', { transaction: `t${i}` }));
+    await c.send(Buffer.concat([...begins, encodeFrame('BEGIN', { transaction: 'last', receipt: 'b' })]));
+    assert.equal((await c.expectErrorAndClose()).headers.message, 'Too many transactions');
   });
 });

@@ -1,7 +1,11 @@
 /** Topic patterns: `*` one word, `#` (and ActiveMQ's `>`) zero or more, only on /topic/ destinations. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPattern, topicMatches } from '../../src/protocol/destination.js';
+import fc from 'fast-check';
+import {
+  checkDestination, isPattern, MAX_DESTINATION_LENGTH, MAX_DESTINATION_WORDS, topicMatches, TopicTrie,
+} from '../../src/protocol/destination.js';
+import { StompError } from '../../src/protocol/errors.js';
 
 describe('isPattern', () => {
   // A topic with a *, # or > word is a pattern.
@@ -73,5 +77,71 @@ describe('topicMatches', () => {
     assert.equal(topicMatches('/queue/*', '/queue/a'), false);
     assert.equal(topicMatches('/queue/#', '/queue/a.b'), false);
     assert.equal(topicMatches('/queue/a.*', '/topic/a.b'), false);
+  });
+});
+
+/** The obvious recursive matcher (exponential in the worst case): the reference the trie must agree with. */
+function reference(pattern: string, name: string): boolean {
+  const p = pattern.slice('/topic/'.length).split('.').map((w) => (w === '>' ? '#' : w));
+  const n = name.slice('/topic/'.length).split('.');
+  const go = (i: number, j: number): boolean => {
+    if (i === p.length) return j === n.length;
+    if (p[i] === '#') {
+      for (let k = j; k <= n.length; k++) if (go(i + 1, k)) return true;
+      return false;
+    }
+    return j < n.length && (p[i] === '*' || p[i] === n[j]) && go(i + 1, j + 1);
+  };
+  return go(0, 0);
+}
+
+describe('TopicTrie', () => {
+  const word = fc.constantFrom('a', 'b', 'c');
+  const patternWord = fc.constantFrom('a', 'b', 'c', '*', '#', '>');
+  const topic = (w: fc.Arbitrary<string>) => fc.array(w, { minLength: 1, maxLength: 6 }).map((ws) => `/topic/${ws.join('.')}`);
+
+  // Whatever the patterns, the trie finds exactly the values whose pattern matches (by the reference).
+  test('matches exactly what the reference matcher matches', () => {
+    fc.assert(fc.property(fc.array(topic(patternWord), { maxLength: 12 }), topic(word), (patterns, name) => {
+      const trie = new TopicTrie<number>();
+      patterns.forEach((p, i) => trie.add(p, i));
+      const expected = patterns.flatMap((p, i) => (reference(p, name) ? [i] : []));
+      assert.deepEqual([...trie.match(name)].sort((x, y) => x - y), expected);
+    }), { numRuns: 500 });
+  });
+
+  // Removing every pair empties the trie: nothing is left behind to grow with churn.
+  test('remove undoes add', () => {
+    fc.assert(fc.property(fc.array(topic(patternWord), { maxLength: 12 }), topic(word), (patterns, name) => {
+      const trie = new TopicTrie<number>();
+      patterns.forEach((p, i) => trie.add(p, i));
+      patterns.forEach((p, i) => trie.remove(p, i));
+      assert.equal(trie.size, 0);
+      assert.equal(trie.match(name).size, 0);
+      assert.equal((trie as unknown as { root: { children: Map<string, unknown> } }).root.children.size, 0);
+    }), { numRuns: 200 });
+  });
+
+  // The patterns that make backtracking matchers exponential (RabbitMQ's trie has the same property):
+  // 1,000 of them, each ten `#` and a distinct last word, against a 20-word name, answer correctly.
+  test('1,000 pathological # patterns against a 20-word name', () => {
+    const trie = new TopicTrie<number>();
+    for (let i = 0; i < 1000; i++) trie.add(`/topic/${Array(10).fill('#').join('.')}.x${i}.#.y`, i);
+    const miss = `/topic/${Array(20).fill('w').join('.')}`;
+    assert.equal(trie.match(miss).size, 0);
+    const hit = `/topic/${Array(10).fill('w').join('.')}.x7.w.w.y`;
+    assert.deepEqual([...trie.match(hit)], [7]);
+  });
+});
+
+describe('checkDestination', () => {
+  // Destinations are bounded: at most MAX_DESTINATION_LENGTH characters and MAX_DESTINATION_WORDS topic words.
+  test('length and word limits', () => {
+    checkDestination('/queue/ok');
+    checkDestination(`/topic/${Array(MAX_DESTINATION_WORDS).fill('w').join('.')}`);
+    assert.throws(() => checkDestination(`/topic/${Array(MAX_DESTINATION_WORDS + 1).fill('w').join('.')}`),
+      (e) => e instanceof StompError && e.code === 'BAD_DESTINATION');
+    assert.throws(() => checkDestination('/queue/' + 'q'.repeat(MAX_DESTINATION_LENGTH)),
+      (e) => e instanceof StompError && e.code === 'BAD_DESTINATION');
   });
 });

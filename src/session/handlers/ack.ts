@@ -8,7 +8,7 @@ import { type Frame, HEADER_ID, HEADER_MESSAGE_ID } from '../../protocol/frame.j
 import { nackOptions, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import type { Delivery } from '../state.js';
-import { receiptOnly, transactionOf } from './transaction.js';
+import { addToTransaction, receiptOnly, transactionOf } from './common.js';
 
 type SettleOp = Extract<TxOp, { t: 'ack' | 'nack' }>;
 
@@ -32,9 +32,7 @@ function settle(frame: Frame, ctx: SessionContext, makeOp: (ids: number[]) => Se
   const op = makeOp(deliveries.filter((d) => d.fromQueue).map((d) => d.msgId));
   const tx = transactionOf(frame, ctx);
   if (tx) {
-    tx.ops.push(op);
-    tx.settles.push(...deliveries);
-    receiptOnly(frame, ctx);
+    addToTransaction(tx, op, frame, ctx, deliveries);
     return;
   }
   ctx.state.untrack(deliveries);

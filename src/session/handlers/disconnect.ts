@@ -10,11 +10,10 @@ import type { SessionContext } from '../context.js';
 export function handleDisconnect(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
   state.transactions.clear();
-  for (const sub of state.subscriptions.values()) {
-    sub.closed = true;
+  for (const sub of [...state.subscriptions.values()]) {
+    state.closeSubscription(sub);
     ctx.bus({ t: 'unsubscribe', sub: sub.key, forget: false, rid: 0 });
   }
-  state.subscriptions.clear();
   const rid = ctx.receiptFor(frame);
   if (rid) {
     // The hub answers in order, so its `done` means every earlier SEND/ACK has been applied.

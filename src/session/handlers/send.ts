@@ -2,9 +2,10 @@
 import {
   BROKER_SET_HEADERS, type Frame, HEADER_DESTINATION, type Headers, SEND_ONLY_HEADERS,
 } from '../../protocol/frame.js';
+import { checkDestination } from '../../protocol/destination.js';
 import { messageProps, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
-import { transactionOf } from './transaction.js';
+import { addToTransaction, transactionOf } from './common.js';
 
 /** Headers of a SEND that travel on to the MESSAGE: everything but what the broker sets. */
 function messageHeaders(frame: Frame): Headers {
@@ -19,13 +20,12 @@ function messageHeaders(frame: Frame): Headers {
 /** SEND (STOMP 1.2 "SEND"). */
 export function handleSend(frame: Frame, ctx: SessionContext): void {
   const dest = requireHeader(frame, HEADER_DESTINATION);
+  checkDestination(dest);
   const headers = messageHeaders(frame);
   const props = messageProps(frame);
   const tx = transactionOf(frame, ctx);
   if (tx) {
-    tx.ops.push({ t: 'publish', dest, headers, body: frame.body, props });
-    const rid = ctx.receiptFor(frame);
-    if (rid) ctx.bus({ t: 'sync', rid });
+    addToTransaction(tx, { t: 'publish', dest, headers, body: frame.body, props }, frame, ctx);
     return;
   }
   ctx.bus({ t: 'publish', dest, headers, body: frame.body, props, rid: ctx.receiptFor(frame) });

@@ -1,4 +1,5 @@
 /** SUBSCRIBE / UNSUBSCRIBE, including durable topic subscriptions (ActiveMQ's and RabbitMQ's headers). */
+import { checkDestination, isTopic } from '../../protocol/destination.js';
 import { fail } from '../../protocol/errors.js';
 import {
   type Frame, HEADER_ACK_TIMEOUT, HEADER_ACTIVEMQ_SUBSCRIPTION_NAME, HEADER_AUTO_DELETE, HEADER_DESTINATION,
@@ -27,20 +28,24 @@ function durableName(frame: Frame, ctx: SessionContext, id: string): string {
 export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
   const dest = requireHeader(frame, HEADER_DESTINATION);
+  checkDestination(dest);
   const id = state.version === '1.0' ? frame.headers[HEADER_ID] ?? dest : requireHeader(frame, HEADER_ID);
   if (state.subscriptions.has(id)) {
     throw fail('DUPLICATE_SUBSCRIPTION', 'Duplicate subscription', `Subscription id '${id}' is already in use.`);
   }
+  if (state.subscriptions.size >= ctx.config.maxSubscriptions) {
+    throw fail('RESOURCE_LIMIT', 'Too many subscriptions',
+      `A connection may hold at most ${ctx.config.maxSubscriptions} subscriptions at once.`);
+  }
   const ack = ackModeHeader(frame);
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
-  const durable = dest.startsWith('/topic/') ? durableName(frame, ctx, id) : '';
+  const durable = isTopic(dest) ? durableName(frame, ctx, id) : '';
   const sub: Subscription = {
     id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
     durable: durable !== '',
   };
-  state.subscriptions.set(id, sub);
-  state.subsByKey.set(sub.key, sub);
+  state.addSubscription(sub);
   ctx.bus({ t: 'subscribe', sub: sub.key, dest, ack, prefetch, ackTimeoutMs, durable, rid: ctx.receiptFor(frame) });
 }
 
@@ -57,9 +62,7 @@ export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
   if (!sub) throw fail('UNKNOWN_SUBSCRIPTION', 'Unknown subscription', `No subscription with id '${id}'.`);
   const forget = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME] !== undefined
     || booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
-  state.subscriptions.delete(id);
-  sub.closed = true;
+  state.closeSubscription(sub);
   state.untrack([...sub.unacked.values()]);
-  if (sub.claims === 0) state.subsByKey.delete(sub.key);
   ctx.bus({ t: 'unsubscribe', sub: sub.key, forget, rid: ctx.receiptFor(frame) });
 }

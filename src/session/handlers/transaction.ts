@@ -6,29 +6,7 @@ import { fail } from '../../protocol/errors.js';
 import { type Frame, HEADER_TRANSACTION } from '../../protocol/frame.js';
 import { requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
-import type { Transaction } from '../state.js';
-
-/** The open transaction a frame names, undefined if it names none; unknown names are an error. */
-export function transactionOf(frame: Frame, ctx: SessionContext): Transaction | undefined {
-  const name = frame.headers[HEADER_TRANSACTION];
-  if (name === undefined) return undefined;
-  return openTransaction(name, frame, ctx);
-}
-
-function openTransaction(name: string, frame: Frame, ctx: SessionContext): Transaction {
-  const tx = ctx.state.transactions.get(name);
-  if (!tx) {
-    throw fail('UNKNOWN_TRANSACTION', 'Unknown transaction',
-      `${frame.command} names transaction '${name}', which is not open.`);
-  }
-  return tx;
-}
-
-/** Answers a frame handled inside the session, in order with the requests before it. */
-export function receiptOnly(frame: Frame, ctx: SessionContext): void {
-  const rid = ctx.receiptFor(frame);
-  if (rid) ctx.bus({ t: 'sync', rid });
-}
+import { openTransaction, receiptOnly } from './common.js';
 
 /** BEGIN (STOMP 1.2 "BEGIN"). */
 export function handleBegin(frame: Frame, ctx: SessionContext): void {
@@ -36,7 +14,11 @@ export function handleBegin(frame: Frame, ctx: SessionContext): void {
   if (ctx.state.transactions.has(name)) {
     throw fail('DUPLICATE_TRANSACTION', 'Transaction already started', `Transaction '${name}' is already open.`);
   }
-  ctx.state.transactions.set(name, { ops: [], settles: [] });
+  if (ctx.state.transactions.size >= ctx.config.maxTransactions) {
+    throw fail('RESOURCE_LIMIT', 'Too many transactions',
+      `A connection may have at most ${ctx.config.maxTransactions} transactions open at once.`);
+  }
+  ctx.state.transactions.set(name, { ops: [], settles: [], bytes: 0 });
   receiptOnly(frame, ctx);
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Delivery: offer → claim → grant. A ready queue message is offered to subscriptions with credit
+ * (`offerFanout` sessions at once, round robin); the first claim takes the message (ClaimTable), the
+ * last answer frees the claim, and a message nobody took goes back to its place. A sole offeree's
+ * claim cannot lose, so its offer comes reserved: the session delivers at once and its claim confirms.
+ */
+import { isTopic } from '../protocol/destination.js';
+import { ClaimTable } from './claim-table.js';
+import type { HeldMessage, HubSession, HubSubscription } from './model.js';
+import type { Queue } from './queue.js';
+import type { RouterCore } from './router-core.js';
+import type { Settlement } from './settlement.js';
+
+/** A message under offer, and whether the offer has left for the sessions yet. */
+interface OfferedMessage {
+  held: HeldMessage;
+  queue: Queue;
+  /** False while the offer waits for its delivery mark to be on disk. */
+  sent: boolean;
+}
+
+/** Delivery tunables (see BrokerConfig). */
+export interface DeliveryOptions {
+  offerFanout: number;
+  autoAckWindow: number;
+}
+
+/** The claim table and everything that offers, grants and counts credit. */
+export class Delivery {
+  private readonly claims = new ClaimTable<OfferedMessage, HubSubscription>();
+
+  constructor(
+    private readonly core: RouterCore,
+    private readonly settlement: () => Settlement,
+    private readonly options: DeliveryOptions,
+  ) {}
+
+  /** Offers ready messages while some consumer has credit; expired ones are dropped on the way. */
+  dispatch(queue: Queue): void {
+    const credit = (sub: HubSubscription) => this.credit(sub);
+    while (queue.ready.length > 0) {
+      const chosen = queue.pickConsumers(this.options.offerFanout, credit);
+      if (chosen.length === 0) return;
+      const held = queue.shift()!;
+      if (held.expiresAt > 0 && held.expiresAt <= Date.now()) {
+        this.settlement().expire(queue, held);
+        continue;
+      }
+      queue.offered++;
+      const offered: OfferedMessage = { held, queue, sent: false };
+      const offer = this.claims.open(offered, chosen);
+      for (const sub of chosen) sub.pendingOffers.add(offer);
+      if (held.persistent && !held.marked) this.markThenOffer(offer, offered);
+      else this.sendOffer(offer, offered);
+    }
+  }
+
+  /** `session` claims offer `offer` for its subscription `key`. */
+  claim(session: HubSession, offer: number, key: number): void {
+    const sub = session.subs.get(key);
+    if (!sub || !sub.pendingOffers.has(offer)) {
+      session.send({ t: 'refuse', offer });
+      return;
+    }
+    this.answer(sub, offer, true, false);
+  }
+
+  /** `session` passes offer `offer`. */
+  pass(session: HubSession, offer: number): void {
+    const claim = this.claims.get(offer);
+    if (!claim) return;
+    for (const sub of claim.waiting) {
+      if (sub.session !== session) continue;
+      sub.stalled = true;
+      this.answer(sub, offer, false, false);
+      return;
+    }
+  }
+
+  /**
+   * A subscription ends: its open offers count as passed. When its session ended (`gone`), a reserved
+   * offer it never answered may already have reached the client, so that message comes back as a
+   * failed delivery (flagged redelivered, counted against `maxDeliveries`).
+   */
+  withdraw(sub: HubSubscription, gone: boolean): void {
+    for (const offer of [...sub.pendingOffers]) this.answer(sub, offer, false, gone);
+  }
+
+  /** The session's socket went under (or over) its write watermark. */
+  setWritable(session: HubSession, writable: boolean): void {
+    session.writable = writable;
+    if (writable) this.unstall(session);
+  }
+
+  /** The session has credit again (ACK, NACK, drained socket): clear stalls and offer what waits. */
+  unstall(session: HubSession): void {
+    for (const sub of session.subs.values()) {
+      sub.stalled = false;
+      if (isTopic(sub.source)) continue;
+      const queue = this.core.destinations.existing(sub.source);
+      if (queue) this.dispatch(queue);
+    }
+  }
+
+  private credit(sub: HubSubscription): number {
+    if (!sub.session.writable || sub.stalled) return 0;
+    const window = this.options.autoAckWindow;
+    if (sub.ack === 'auto') return Math.min(sub.prefetch || window, window) - sub.pendingOffers.size;
+    if (sub.prefetch === 0) return window - sub.pendingOffers.size;
+    return sub.prefetch - sub.pendingOffers.size - sub.unacked.size;
+  }
+
+  /**
+   * A persistent message's first delivery waits for its delivery mark to be on disk, so that a client
+   * that saw it before a hub crash gets it back flagged redelivered (marks of one turn share a commit).
+   */
+  private markThenOffer(offer: number, offered: OfferedMessage): void {
+    const { held } = offered;
+    held.marking ??= this.core.store.markDelivered(held.wire.id, held.wire.redeliveries).then(() => {
+      held.marked = true;
+      held.marking = undefined;
+    });
+    void held.marking.then(() => {
+      if (this.claims.get(offer)?.message === offered) this.sendOffer(offer, offered);
+    });
+  }
+
+  private sendOffer(offer: number, offered: OfferedMessage): void {
+    const claim = this.claims.get(offer)!;
+    offered.sent = true;
+    const reserved = claim.offerees === 1;
+    for (const sub of claim.waiting) {
+      sub.session.send({ t: 'offer', offer, sub: sub.key, reserved, msg: offered.held.wire });
+    }
+  }
+
+  /** Records `sub`'s answer to `offer`; grants or refuses a claim; puts back an unclaimed message. */
+  private answer(sub: HubSubscription, offer: number, wants: boolean, gone: boolean): void {
+    sub.pendingOffers.delete(offer);
+    const outcome = wants ? this.claims.claim(offer, sub) : this.claims.pass(offer, sub);
+    const claim = outcome.closed ?? this.claims.get(offer);
+    const reserved = claim !== undefined && claim.offerees === 1;
+    if (wants && !reserved) sub.session.send({ t: outcome.granted ? 'grant' : 'refuse', offer });
+    if (outcome.granted && claim) {
+      claim.message.queue.offered--;
+      this.grant(sub, claim.message);
+    }
+    if (!outcome.closed) return;
+    const { held, queue, sent } = outcome.closed.message;
+    if (outcome.closed.winner === null) {
+      queue.offered--;
+      if (gone && reserved && sent) this.settlement().comeBack(queue, held, 'consumer went away', false);
+      else queue.place(held, true);
+    }
+    this.dispatch(queue);
+  }
+
+  private grant(sub: HubSubscription, { held, queue }: OfferedMessage): void {
+    // ack:auto: the message counts as acknowledged once it is handed over.
+    if (sub.ack === 'auto') this.settlement().finish(queue, held);
+    else this.settlement().hold(sub, queue, held);
+  }
+}
