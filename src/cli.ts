@@ -9,7 +9,7 @@ import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
 import { Hub } from './hub/hub.js';
 import { ConfigError } from './hub/policy.js';
 import { DataDirLockedError, defaultPidfile, isAlive, readBrokerInfo, readPidfile } from './hub/run-files.js';
-import type { BrokerStatus, HubToSession, SessionToHub } from './ipc/contract.js';
+import type { BrokerStatus, ControlToHub, HubToControl } from './ipc/contract.js';
 import { connectBus } from './ipc/transport.js';
 import { BROKER_VERSION } from './version.js';
 
@@ -99,6 +99,25 @@ async function runBroker(opts: StartOptions): Promise<void> {
   const stop = () => hub.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  guardProcess(hub);
+}
+
+/**
+ * Last-resort handlers. A rejected promise nobody handled is a bug in one operation: it is logged and
+ * the broker goes on (every store write is handled where it is made, so no acknowledgement depends on
+ * it). An uncaught exception may have left the hub's state half-changed: the hub stops cleanly (clients
+ * get ERROR, the store is closed with everything acknowledged on disk) and exits 70 for a supervisor.
+ */
+function guardProcess(hub: Hub): void {
+  process.on('unhandledRejection', (reason) => {
+    hub.log.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`);
+  });
+  process.once('uncaughtException', (err) => {
+    hub.log.error(`uncaught exception, stopping: ${err.stack ?? err.message}`);
+    const force = setTimeout(() => process.exit(70), 10_000);
+    force.unref();
+    void hub.stop().finally(() => process.exit(70));
+  });
 }
 
 /** Starts a detached copy of this command without --daemonize; returns once it listens. */
@@ -163,7 +182,7 @@ function statusCommand(program: Command): void {
 }
 
 async function askStatus(busPath: string): Promise<BrokerStatus> {
-  const bus = await connectBus<HubToSession, SessionToHub>(busPath, 'control');
+  const bus = await connectBus<HubToControl, ControlToHub>(busPath, 'control');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the broker did not answer')), 5000);
     bus.onMessage = (m) => {

@@ -19,8 +19,7 @@ export interface HubServices {
 /** Builds the hub's dispatch table for session messages. */
 export function sessionHandlers({ router, complete }: HubServices): Handlers<SessionToHub, HubSession> {
   return {
-    hello: () => {}, // handled when the peer is admitted
-    status: () => {}, // control clients only
+    hello: () => {}, // handled when the peer is admitted; a second one is refused before dispatch
     connected: (m, s) => {
       s.login = m.login;
       s.version = m.version;

@@ -10,8 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrokerConfig, sessionConfigOf } from '../config.js';
 import {
-  BUS_VERSION, type BrokerStatus, type Handlers, type HubToSession, type RequestId, type SessionToHub,
+  BUS_VERSION, type BrokerStatus, type ControlToHub, type Handlers, type HelloMsg, type HubToControl,
+  type HubToSession, type RequestId, type SessionToHub,
 } from '../ipc/contract.js';
+import { type BusLimits, checkSessionMessage } from '../ipc/validate.js';
 import { openStore, type QueueStore } from '../store/store.js';
 import { loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
@@ -27,13 +29,15 @@ import {
 } from './run-files.js';
 import { SessionPool } from './session-pool.js';
 
-type Peer = BusPeer<SessionToHub, HubToSession>;
+type Peer = BusPeer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
 
 /** Options beyond BrokerConfig that only the process entry point sets. */
 export interface HubOptions {
   pidfile?: string;
   /** Heap limit of each session process, MiB. */
   sessionHeapMb?: number;
+  /** The session entry point (tests run a deliberately broken session to prove the hub survives it). */
+  sessionScript?: string;
 }
 
 /** A running broker. */
@@ -44,7 +48,9 @@ export class Hub {
   private readonly sessions = new Map<number, HubSession>();
   private handlers!: Handlers<SessionToHub, HubSession>;
   private pool!: SessionPool;
-  private bus!: BusServer<SessionToHub, HubToSession>;
+  private bus!: BusServer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
+  /** What a session's bus messages must stay within. */
+  private readonly busLimits: BusLimits;
   private server!: net.Server;
   private runDir = '';
   private releaseLock: (() => Promise<void>) | null = null;
@@ -53,6 +59,11 @@ export class Hub {
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
     this.log = new Logger('hub', config.logLevel);
+    this.busLimits = {
+      maxFrameSize: config.maxFrameSize, maxHeaderLines: config.maxHeaderLines,
+      maxHeaderLineLength: config.maxHeaderLineLength, maxTransactionFrames: config.maxTransactionFrames,
+      maxTransactionBytes: config.maxTransactionBytes,
+    };
   }
 
   /** The port actually listened on (differs from config.port when that is 0). */
@@ -77,11 +88,13 @@ export class Hub {
       const recovered = await this.router.recover();
       if (recovered > 0) this.log.info(`recovered ${recovered} stored messages`);
       this.runDir = fs.mkdtempSync(path.join(os.tmpdir(), RUN_DIR_PREFIX));
-      this.bus = new BusServer(path.join(this.runDir, 'bus.sock'));
+      // A batch holds at most one turn of a session's work: a COMMIT, or a frame plus one socket read.
+      this.bus = new BusServer(path.join(this.runDir, 'bus.sock'),
+        config.maxTransactionBytes + 2 * config.maxFrameSize + 16 * 1024 * 1024);
       this.bus.onPeer = (peer) => this.admit(peer);
       await this.bus.start();
       this.pool = new SessionPool({
-        script: fileURLToPath(new URL('../session/main.js', import.meta.url)),
+        script: this.options.sessionScript ?? fileURLToPath(new URL('../session/main.js', import.meta.url)),
         busPath: this.bus.path, prefork: config.prefork, maxStarting: 8,
         sessionConfig: sessionConfigOf(config), sessionHeapMb: this.options.sessionHeapMb ?? 256,
         log: this.log,
@@ -142,21 +155,27 @@ export class Hub {
     if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
     removeBrokerInfo(this.config.dataDir);
     removePidfile(this.pidfile);
-    await this.releaseLock?.().catch(() => {});
+    await this.releaseLock?.().catch((err: Error) => this.log.warn(`releasing the data directory lock: ${err.message}`));
     this.releaseLock = null;
   }
 
-  /** A bus connection: a session (after `hello`) or a control client (`status`). */
+  /** A bus connection: a session (after a valid `hello`) or a control client (`status`). */
   private admit(peer: Peer): void {
     let session: HubSession | null = null;
+    let control = false;
     peer.onMessage = (m) => {
-      if (session) return this.dispatch(m, session);
-      if (m.t === 'status') return peer.send({ t: 'status-reply', rid: m.rid, status: this.status() });
-      if (m.t !== 'hello' || m.v !== BUS_VERSION) {
-        this.log.warn(`bus peer spoke ${m.t} v${(m as { v?: number }).v}: closing`);
+      if (session) return this.dispatch(m as SessionToHub, session, peer);
+      if (control || m.t === 'status') {
+        control = true;
+        return this.control(m as ControlToHub, peer);
+      }
+      const problem = this.helloProblem(m);
+      if (problem) {
+        this.log.warn(`bus peer refused: ${problem}`);
         return peer.close();
       }
-      session = this.register(m.session, m.pid, peer);
+      const hello = m as HelloMsg;
+      session = this.register(hello.session, hello.pid, peer);
       peer.send({ t: 'welcome', v: BUS_VERSION });
     };
     // The bus closes after the last byte the session wrote has been read, so every ACK it sent has
@@ -168,6 +187,24 @@ export class Hub {
     };
   }
 
+  /** Why a first bus message is not the hello of a session this hub started and has not admitted, or null. */
+  private helloProblem(m: unknown): string | null {
+    const problem = checkSessionMessage(m, this.busLimits);
+    if (problem) return problem;
+    const hello = m as SessionToHub;
+    if (hello.t !== 'hello') return `first message was ${hello.t}, not hello`;
+    if (hello.v !== BUS_VERSION) return `bus version ${hello.v}, not ${BUS_VERSION}`;
+    if (this.pool.pidOf(hello.session) !== hello.pid) return `session ${hello.session} pid ${hello.pid} is not one of ours`;
+    if (this.sessions.has(hello.session)) return `session ${hello.session} is already on the bus`;
+    return null;
+  }
+
+  /** A control client's request (the CLI). */
+  private control(m: ControlToHub, peer: Peer): void {
+    if (m?.t === 'status' && Number.isSafeInteger(m.rid)) peer.send({ t: 'status-reply', rid: m.rid, status: this.status() });
+    else peer.close();
+  }
+
   private register(id: number, pid: number, peer: Peer): HubSession {
     const session: HubSession = {
       id, pid, send: (m) => peer.send(m), subs: new Map(), producer: false, writable: true,
@@ -177,13 +214,31 @@ export class Hub {
     return session;
   }
 
-  private dispatch(m: SessionToHub, session: HubSession): void {
+  /** Validates and handles one session message; a session that sends an invalid one is killed. */
+  private dispatch(m: SessionToHub, session: HubSession, peer: Peer): void {
+    const problem = checkSessionMessage(m, this.busLimits) ?? this.stateProblem(m, session);
+    if (problem) {
+      this.log.warn(`session ${session.id} (pid ${session.pid}) sent an invalid bus message (${problem}): killed`);
+      this.pool.kill(session.id);
+      peer.onMessage = () => {}; // nothing more from it counts
+      peer.close();
+      return;
+    }
     const handler = this.handlers[m.t] as (m: SessionToHub, s: HubSession) => void;
     try {
       handler(m, session);
     } catch (err) {
       this.complete(session, Promise.reject(err), 'rid' in m ? m.rid : 0);
     }
+  }
+
+  /** What a well-formed message may still get wrong about the session's own state. */
+  private stateProblem(m: SessionToHub, session: HubSession): string | null {
+    if (m.t === 'hello') return 'a second hello';
+    if (m.t !== 'subscribe') return null;
+    if (session.subs.has(m.sub)) return `subscription key ${m.sub} is already in use`;
+    if (session.subs.size >= this.config.maxSubscriptions) return 'more subscriptions than --max-subscriptions';
+    return null;
   }
 
   private complete(session: HubSession, work: Promise<void> | undefined, rid: RequestId): void {

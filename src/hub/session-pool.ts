@@ -70,6 +70,16 @@ export class SessionPool {
     return this.waiting.length;
   }
 
+  /** The pid of session `id`, if this pool started it and it still runs. */
+  pidOf(id: number): number | undefined {
+    return this.sessions.get(id)?.child.pid;
+  }
+
+  /** Kills session `id` (it misbehaved); its exit is handled like any other. */
+  kill(id: number): void {
+    this.sessions.get(id)?.child.kill('SIGKILL');
+  }
+
   /** Gives `socket` to an idle session, or queues it until one is ready. */
   handoff(socket: Socket): void {
     this.recentHandoffs.push(Date.now());
@@ -122,7 +132,9 @@ export class SessionPool {
     if (this.stopping) return;
     const wanted = this.waiting.length + Math.max(this.options.prefork, Math.min(this.recentRate(), MAX_ADAPTIVE_IDLE));
     while (this.idle.length + this.starting < wanted && this.starting < this.options.maxStarting) {
-      this.spawn().catch((err) => this.options.log.error(`fork failed: ${err.message}`));
+      this.spawn().catch((err: Error) => {
+        if (!this.stopping) this.options.log.error(`fork failed: ${err.message}`);
+      });
     }
   }
 

@@ -24,6 +24,10 @@ export class BatchEncoder {
 /** Reassembles length-prefixed batches from one stream; one decoder per socket, never shared. */
 export class BatchDecoder {
   private readonly unpackr = new Unpackr({ useRecords: true });
+
+  /** `maxBatchBytes`: a longer length prefix means a corrupt stream (or a peer that must not be trusted). */
+  constructor(private readonly maxBatchBytes = MAX_BATCH_BYTES) {}
+
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private expected = -1;
@@ -36,7 +40,7 @@ export class BatchDecoder {
       if (this.expected < 0) {
         if (this.pendingBytes < 4) return;
         this.expected = this.flatten().readUInt32BE(0);
-        if (this.expected > MAX_BATCH_BYTES) throw new Error(`bus batch of ${this.expected} bytes: corrupt stream`);
+        if (this.expected > this.maxBatchBytes) throw new Error(`bus batch of ${this.expected} bytes: corrupt stream`);
       }
       // Wait for the whole batch before joining chunks, so a large batch is copied once.
       if (this.pendingBytes < 4 + this.expected) return;

@@ -9,7 +9,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 3;
+export const BUS_VERSION = 4;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -70,13 +70,11 @@ export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
 export interface SyncMsg { t: 'sync'; rid: RequestId }
 /** Consumer back-pressure: the client socket is past (or back under) its write watermark. */
 export interface FlowMsg { t: 'flow'; writable: boolean }
-/** The CLI's `status`: asks for a snapshot of the broker. */
-export interface StatusRequestMsg { t: 'status'; rid: RequestId }
 
-/** Everything a session (or the control client) may send to the hub. */
+/** Everything a session may send to the hub. */
 export type SessionToHub =
   | HelloMsg | ConnectedMsg | PublishMsg | SubscribeMsg | UnsubscribeMsg | ClaimMsg | PassMsg | AckMsg
-  | NackMsg | CommitMsg | SyncMsg | FlowMsg | StatusRequestMsg;
+  | NackMsg | CommitMsg | SyncMsg | FlowMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Hub → session
@@ -106,13 +104,25 @@ export interface RejectMsg { t: 'reject'; rid: RequestId; message: string; detai
 export interface ThrottleMsg { t: 'throttle'; paused: boolean }
 /** The broker is stopping: send the client an ERROR and close. */
 export interface ShutdownMsg { t: 'shutdown'; message: string }
+
+/** Everything the hub may send to a session. */
+export type HubToSession =
+  | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | RevokeMsg | DoneMsg | RejectMsg | ThrottleMsg
+  | ShutdownMsg;
+
+// ---------------------------------------------------------------------------------------------
+// Control client (the CLI) ↔ hub, over the same bus; its first message tells it from a session
+// ---------------------------------------------------------------------------------------------
+
+/** The CLI's `status`: asks for a snapshot of the broker. */
+export interface StatusRequestMsg { t: 'status'; rid: RequestId }
 /** Answer to `status`. */
 export interface StatusReplyMsg { t: 'status-reply'; rid: RequestId; status: BrokerStatus }
 
-/** Everything the hub may send to a session (or the control client). */
-export type HubToSession =
-  | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | RevokeMsg | DoneMsg | RejectMsg | ThrottleMsg
-  | ShutdownMsg | StatusReplyMsg;
+/** What a control client may ask. */
+export type ControlToHub = StatusRequestMsg;
+/** What the hub answers a control client. */
+export type HubToControl = StatusReplyMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Parent ↔ child over the child_process channel (socket handoff, like cluster's `newconn`)

@@ -29,7 +29,7 @@ function configure(ipc: IPCModule, id: string): void {
 /** One end of a bus connection: typed send with per-turn batching, typed receive. */
 export class BusPeer<In, Out> {
   private readonly encoder = new BatchEncoder();
-  private readonly decoder = new BatchDecoder();
+  private readonly decoder: BatchDecoder;
   private outbox: Out[] = [];
   private scheduled = false;
   private closed = false;
@@ -39,7 +39,9 @@ export class BusPeer<In, Out> {
   constructor(
     private readonly write: (data: Buffer) => void,
     readonly socket: Socket,
+    maxBatchBytes?: number,
   ) {
+    this.decoder = new BatchDecoder(maxBatchBytes);
     socket.once('close', () => this.handleClose());
   }
 
@@ -95,7 +97,8 @@ export class BusServer<In, Out> {
   private readonly peers = new Map<Socket, BusPeer<In, Out>>();
   onPeer: (peer: BusPeer<In, Out>) => void = () => {};
 
-  constructor(readonly path: string) {
+  /** `maxBatchBytes`: the largest batch a peer may send (see BatchDecoder). */
+  constructor(readonly path: string, private readonly maxBatchBytes?: number) {
     configure(this.ipc, 'stomp-broker-hub');
   }
 
@@ -123,7 +126,7 @@ export class BusServer<In, Out> {
 
   private accept(socket: Socket): void {
     socket.on('error', () => socket.destroy());
-    const peer = new BusPeer<In, Out>((data) => this.ipc.server.emit(socket, data), socket);
+    const peer = new BusPeer<In, Out>((data) => this.ipc.server.emit(socket, data), socket, this.maxBatchBytes);
     this.peers.set(socket, peer);
     socket.once('close', () => this.peers.delete(socket));
     this.onPeer(peer);

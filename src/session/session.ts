@@ -90,7 +90,6 @@ export class Session implements SessionContext {
   private makeHubHandlers(): Handlers<HubToSession> {
     return {
       welcome: () => {},
-      'status-reply': () => {},
       offer: (m) => this.offered(m.offer, m.sub, m.reserved, m.msg),
       grant: (m) => this.answered(m.offer, true),
       refuse: (m) => this.answered(m.offer, false),
