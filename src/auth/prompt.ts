@@ -40,44 +40,51 @@ function readFirstLine(input: NodeJS.ReadableStream): Promise<string> {
 }
 
 /**
- * Reads one line per prompt from a terminal in raw mode, so nothing typed is echoed. Handles
- * backspace; Ctrl-C and Ctrl-D abandon. Typed-ahead input (several lines in one chunk) is split.
+ * Turns raw terminal keystrokes into lines: Enter (CR, LF or CRLF) ends a line, backspace erases,
+ * other control characters are ignored; Ctrl-C, or Ctrl-D on an empty line, cancels.
  */
+export class KeystrokeLines {
+  /** Lines completed so far. */
+  readonly lines: string[] = [];
+  private current = '';
+  private afterCR = false;
+
+  /** Feeds one character; says whether it ended a line, cancelled, or neither. */
+  feed(c: string): 'line' | 'cancel' | 'more' {
+    const crlf = this.afterCR && c === '\n';
+    this.afterCR = c === '\r';
+    if (crlf) return 'more';
+    if (c === '\u0003' || (c === '\u0004' && this.current === '')) return 'cancel';
+    if (c === '\r' || c === '\n') {
+      this.lines.push(this.current);
+      this.current = '';
+      return 'line';
+    }
+    if (c === '\u007f' || c === '\b') this.current = this.current.slice(0, -1);
+    else if (c >= ' ') this.current += c;
+    return 'more';
+  }
+}
+
+/** Reads one line per prompt from a terminal in raw mode, so nothing typed is echoed. */
 function readHiddenLines(input: NodeJS.ReadStream, output: NodeJS.WriteStream, prompts: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    let current = '';
-    let afterCR = false;
+    const keys = new KeystrokeLines();
     const finish = (err: Error | null): void => {
       input.removeListener('data', onData);
       input.setRawMode(false);
       input.pause();
       output.write('\n');
       if (err) reject(err);
-      else resolve(lines);
-    };
-    const onChar = (c: string): boolean => {
-      const crlf = afterCR && c === '\n';
-      afterCR = c === '\r';
-      if (crlf) return true;
-      if (c === '\u0003' || (c === '\u0004' && current === '')) {
-        finish(new UserInputError('password entry cancelled'));
-        return false;
-      }
-      if (c === '\r' || c === '\n') {
-        lines.push(current);
-        current = '';
-        if (lines.length === prompts.length) {
-          finish(null);
-          return false;
-        }
-        output.write('\n' + prompts[lines.length]);
-      } else if (c === '\u007f' || c === '\b') current = current.slice(0, -1);
-      else if (c >= ' ') current += c;
-      return true;
+      else resolve(keys.lines);
     };
     const onData = (chunk: Buffer | string): void => {
-      for (const c of chunk.toString()) if (!onChar(c)) return;
+      for (const c of chunk.toString()) {
+        const what = keys.feed(c);
+        if (what === 'cancel') return finish(new UserInputError('password entry cancelled'));
+        if (what === 'line' && keys.lines.length === prompts.length) return finish(null);
+        if (what === 'line') output.write('\n' + prompts[keys.lines.length]);
+      }
     };
     input.setRawMode(true);
     input.on('data', onData);
