@@ -1,10 +1,12 @@
 /**
- * The command line (commander): `start` (the default), `stop`, `status`. Flags map onto BrokerConfig.
+ * The command line (commander): `start` (the default), `stop`, `status`, and `user …` (the users file,
+ * src/auth/user-commands.ts). Flags map onto BrokerConfig.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { userCommands } from './auth/user-commands.js';
 import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
 import { Hub } from './hub/hub.js';
 import { ConfigError } from './hub/policy.js';
@@ -218,5 +220,6 @@ export async function main(argv: string[]): Promise<void> {
   startCommand(program);
   stopCommand(program);
   statusCommand(program);
+  userCommands(program);
   await program.parseAsync(argv);
 }
