@@ -9,9 +9,7 @@
  * backtracking regex with several `.*` can take time exponential in the number of stars. Coverage
  * has a work budget: a subscription too intricate to decide within it (thousands of wildcards) is denied.
  */
-import { isPattern } from '../protocol/destination.js';
-
-const TOPIC_PREFIX = '/topic/';
+import { globMatches, isPattern, TOPIC_PREFIX } from '../protocol/destination.js';
 /**
  * Work (automaton states stepped) before coverage gives up and denies: a bound on the time a hostile
  * subscription can cost (tens of ms at worst, cold). Real subscriptions need a few hundred units.
@@ -22,30 +20,6 @@ const MAX_WORK = 20_000;
 export function patternsAllow(patterns: readonly string[], destination: string): boolean {
   if (isPattern(destination)) return patternsCover(patterns, destination);
   return patterns.some((p) => globMatches(p, destination));
-}
-
-/** Whether `name` matches `pattern`, `*` standing for any run of characters; O(|pattern|·|name|) at worst. */
-export function globMatches(pattern: string, name: string): boolean {
-  let p = 0;
-  let n = 0;
-  let star = -1;
-  let mark = 0;
-  while (n < name.length) {
-    if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = n;
-    } else if (p < pattern.length && pattern[p] === name[n]) {
-      p++;
-      n++;
-    } else if (star >= 0) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
 }
 
 /**

@@ -4,7 +4,7 @@
  * with errors that name the offending key.
  */
 import fs from 'node:fs';
-import { isTopic } from '../protocol/destination.js';
+import { globMatches, isTopic } from '../protocol/destination.js';
 
 /** Back-off between redeliveries: initial delay, multiplied per failure, capped. */
 export interface Backoff {
@@ -45,7 +45,7 @@ export const DEFAULT_POLICY: DestinationPolicy = {
 
 /** A parsed configuration file: patterns in file order. */
 export interface BrokerFileConfig {
-  destinations: Array<{ pattern: string; matcher: RegExp; policy: Partial<DestinationPolicy> }>;
+  destinations: Array<{ pattern: string; policy: Partial<DestinationPolicy> }>;
 }
 
 /** Thrown for an invalid configuration file; the message names the key. */
@@ -92,12 +92,6 @@ const CHECKS: Record<keyof DestinationPolicy, Check> = {
   overflow: oneOf('reject', 'drop-head'), fanout: queueList,
 };
 
-/** `*` in a pattern matches any run of characters; everything else is literal. */
-function patternMatcher(pattern: string): RegExp {
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
-}
-
 /** Validates a parsed configuration object. */
 export function parseConfig(raw: unknown, source = 'config'): BrokerFileConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
@@ -119,7 +113,7 @@ export function parseConfig(raw: unknown, source = 'config'): BrokerFileConfig {
       if (!check) throw new ConfigError(`${where}.${key}: unknown setting`);
       (policy as Record<string, unknown>)[key] = check(value, `${where}.${key}`);
     }
-    return { pattern, matcher: patternMatcher(pattern), policy };
+    return { pattern, policy };
   });
   return { destinations };
 }
@@ -145,7 +139,7 @@ export function loadConfigFile(file: string): BrokerFileConfig {
 export function policyFor(config: BrokerFileConfig, dest: string): DestinationPolicy {
   let policy = DEFAULT_POLICY;
   for (const entry of config.destinations) {
-    if (entry.matcher.test(dest)) policy = { ...policy, ...entry.policy };
+    if (globMatches(entry.pattern, dest)) policy = { ...policy, ...entry.policy };
   }
   return policy;
 }

@@ -46,6 +46,30 @@ export function checkDestination(dest: string): void {
   }
 }
 
+/** Whether `name` matches `pattern`, `*` standing for any run of characters; O(|pattern|·|name|) at worst. */
+export function globMatches(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let mark = 0;
+  while (n < name.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++;
+      mark = n;
+    } else if (p < pattern.length && pattern[p] === name[n]) {
+      p++;
+      n++;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
 /** Whether topic `name` matches subscription destination `pattern` (exact or wildcard). */
 export function topicMatches(pattern: string, name: string): boolean {
   if (pattern === name) return true;

@@ -2,8 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { globMatches, patternsAllow, patternsCover } from '../../src/auth/pattern.js';
-import { topicMatches } from '../../src/protocol/destination.js';
+import { patternsAllow, patternsCover } from '../../src/auth/pattern.js';
+import { globMatches, topicMatches } from '../../src/protocol/destination.js';
 
 describe('globMatches', () => {
   const cases: Array<[string, string, boolean]> = [
