@@ -78,8 +78,11 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   store: 'lmdb',
 };
 
-/** The subset of the configuration a session process needs, passed to it at fork. */
-export type SessionConfig = Pick<BrokerConfig,
+/**
+ * The subset of the configuration a session process needs, passed to it at fork, plus the CONNECTED
+ * `server` header (the session cannot read package.json: it reads only the broker's code).
+ */
+export type SessionConfig = { server: string } & Pick<BrokerConfig,
   'maxFrameSize' | 'maxFrameSizeBeforeConnect' | 'maxHeaderLines' | 'maxHeaderLineLength' | 'heartbeat'
   | 'connectTimeoutMs' | 'defaultPrefetch' | 'consumerWriteWatermark' | 'topicDropWatermark' | 'logLevel'
   | 'maxSubscriptions' | 'maxTransactions' | 'maxTransactionFrames' | 'maxTransactionBytes'>;
@@ -91,6 +94,6 @@ const SESSION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof SessionConfig>;
 
 /** Picks the session's part of the configuration. */
-export function sessionConfigOf(config: BrokerConfig): SessionConfig {
-  return Object.fromEntries(SESSION_KEYS.map((k) => [k, config[k]])) as SessionConfig;
+export function sessionConfigOf(config: BrokerConfig, server: string): SessionConfig {
+  return { server, ...Object.fromEntries(SESSION_KEYS.map((k) => [k, config[k]])) } as SessionConfig;
 }

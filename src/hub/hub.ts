@@ -15,7 +15,7 @@ import {
 } from '../ipc/contract.js';
 import { type BusLimits, checkSessionMessage } from '../ipc/validate.js';
 import { openStore, type QueueStore } from '../store/store.js';
-import { loadConfigFile } from './policy.js';
+import { ConfigError, loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
 import { Logger } from '../log.js';
 import { BROKER_VERSION } from '../version.js';
@@ -27,7 +27,7 @@ import {
   defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, removeStaleRunDir, RUN_DIR_PREFIX, writeBrokerInfo,
   writePidfile,
 } from './run-files.js';
-import { SessionPool } from './session-pool.js';
+import { SESSION_READABLE, SessionPool } from './session-pool.js';
 
 type Peer = BusPeer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
 
@@ -76,6 +76,10 @@ export class Hub {
   async start(): Promise<void> {
     const { config } = this;
     const fileConfig = config.configFile ? loadConfigFile(config.configFile) : { destinations: [] };
+    const dataDir = path.resolve(config.dataDir) + path.sep;
+    if (SESSION_READABLE.some((dir) => dataDir.startsWith(dir))) {
+      throw new ConfigError(`data directory ${config.dataDir} is inside the broker's code, which every session can read`);
+    }
     this.releaseLock = await lockDataDir(config.dataDir);
     try {
       writePidfile(this.pidfile);
@@ -96,7 +100,7 @@ export class Hub {
       this.pool = new SessionPool({
         script: this.options.sessionScript ?? fileURLToPath(new URL('../session/main.js', import.meta.url)),
         busPath: this.bus.path, prefork: config.prefork, maxStarting: 8,
-        sessionConfig: sessionConfigOf(config), sessionHeapMb: this.options.sessionHeapMb ?? 256,
+        sessionConfig: sessionConfigOf(config, `stomp-broker/${BROKER_VERSION}`), sessionHeapMb: this.options.sessionHeapMb ?? 256,
         log: this.log,
       });
       this.pool.onExit = (s, code, signal) => this.log.debug(`session ${s.id} exited (${signal ?? code})`);

@@ -25,27 +25,75 @@ export function defaultPidfile(dataDir: string): string {
 /** Thrown when another live broker holds the data directory. */
 export class DataDirLockedError extends Error {}
 
+/** The lock (a proper-lockfile directory) inside the data directory, and the file naming its owner. */
+const LOCK_NAME = 'broker.lock';
+const OWNER_FILE = 'owner';
+/** A lock whose owner never wrote its pid is someone's, until proper-lockfile's timestamp goes stale. */
+const STALE_MS = 10_000;
+
+/** Where the lock of `dataDir` lives. */
+export function lockPath(dataDir: string): string {
+  return path.join(dataDir, LOCK_NAME);
+}
+
 /**
- * Locks `dataDir` for this process. A lock left by a broker that no longer runs (kill -9) is taken
- * over at once instead of waiting for proper-lockfile's staleness timeout.
+ * Locks `dataDir` for this process: the lock is taken, then its owner's pid is written into it at once,
+ * before anything else, so a broker that is still starting owns it as much as a running one. A lock
+ * whose recorded owner no longer runs (kill -9) is taken over at once; a lock without an owner yet is
+ * left alone until its timestamp goes stale. Throws DataDirLockedError ("already running") otherwise.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   fs.mkdirSync(dataDir, { recursive: true });
-  const options = { stale: 10_000, update: 2_000, retries: 0, realpath: false, onCompromised: () => {} };
+  const lockfilePath = lockPath(dataDir);
+  const options = { lockfilePath, stale: STALE_MS, update: 2_000, retries: 0, realpath: false, onCompromised: () => {} };
   try {
-    return await lockfile.lock(dataDir, options);
+    return await ownLock(await lockfile.lock(dataDir, options), lockfilePath);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    const owner = readBrokerInfo(dataDir);
-    if (owner && owner.pid !== process.pid && await stillAlive(owner.pid, 3000)) {
-      throw new DataDirLockedError(
-        `data directory ${path.resolve(dataDir)} is in use by another broker (pid ${owner.pid})`);
-    }
-    if (!owner && lockfile.checkSync(dataDir, { stale: 10_000, realpath: false })) {
-      throw new DataDirLockedError(`data directory ${path.resolve(dataDir)} is locked by another broker`);
-    }
-    fs.rmSync(`${dataDir}.lock`, { recursive: true, force: true });
-    return await lockfile.lock(dataDir, options);
+  }
+  const owner = readOwner(lockfilePath);
+  const running = owner === null ? !isStale(lockfilePath) : owner !== process.pid && await stillAlive(owner, 3000);
+  // Re-read just before taking over: another starter may have replaced the dead owner's lock meanwhile.
+  if (running || readOwner(lockfilePath) !== owner) {
+    throw new DataDirLockedError(`stomp-broker is already running on data directory ${path.resolve(dataDir)}`
+      + (owner ? ` (pid ${owner})` : ' (starting)'));
+  }
+  fs.rmSync(lockfilePath, { recursive: true, force: true });
+  try {
+    return await ownLock(await lockfile.lock(dataDir, options), lockfilePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new DataDirLockedError(`stomp-broker is already running on data directory ${path.resolve(dataDir)} (starting)`);
+  }
+}
+
+/** Records this process as the lock's owner; the release removes that record, then the lock. */
+async function ownLock(release: () => Promise<void>, lockfilePath: string): Promise<() => Promise<void>> {
+  const owner = path.join(lockfilePath, OWNER_FILE);
+  fs.writeFileSync(owner, `${process.pid}\n`);
+  return async () => {
+    fs.rmSync(owner, { force: true });
+    // proper-lockfile's own exit hook may have run first (and failed on the owner file): the lock
+    // directory is ours either way.
+    await release().catch(() => {});
+    fs.rmSync(lockfilePath, { recursive: true, force: true });
+  };
+}
+
+function readOwner(lockfilePath: string): number | null {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(path.join(lockfilePath, OWNER_FILE), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function isStale(lockfilePath: string): boolean {
+  try {
+    return Date.now() - fs.statSync(lockfilePath).mtimeMs > STALE_MS;
+  } catch {
+    return true;
   }
 }
 

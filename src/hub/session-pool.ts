@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
 import type { HandoffMsg, HandoffReplyMsg } from '../ipc/contract.js';
@@ -141,8 +142,8 @@ export class SessionPool {
   private spawn(): Promise<void> {
     const id = this.nextId++;
     const child = fork(this.options.script, [], {
+      // A scrubbed environment: the session learns nothing of the broker's (credentials, paths).
       env: {
-        ...process.env,
         STOMP_BROKER_BUS: this.options.busPath,
         STOMP_BROKER_SESSION_ID: String(id),
         STOMP_BROKER_SESSION_CONFIG: JSON.stringify(this.options.sessionConfig),
@@ -199,18 +200,28 @@ export class SessionPool {
   }
 }
 
-/** Where the compiled broker and its node_modules live: all a session may read. */
+/** The project root (this file runs as dist/src/hub/session-pool.js). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** All a session may read: the compiled broker and its dependencies, never the data directory. */
+export const SESSION_READABLE = [path.join(PROJECT_ROOT, 'dist') + path.sep, path.join(PROJECT_ROOT, 'node_modules') + path.sep];
+
+/** Node's permission-model flag: `--permission` since 22.13 (and 23.5), `--experimental-permission` before. */
+export function permissionFlag(version = process.versions.node): string {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 13) ? '--permission' : '--experimental-permission';
+}
 
 /**
  * Node flags of a session: its own heap limit (one client cannot starve the others) and Node's
- * permission model: a session reads only the broker's code, writes no file and spawns no process,
- * so a compromised parser cannot reach the store.
+ * permission model: a session reads only the broker's code, writes no file, spawns no process and
+ * loads no native addon, so a compromised parser cannot reach the store. (Node 20 has no network
+ * permission: a session can still open connections.)
  */
 function sessionExecArgv(heapMb: number): string[] {
   return [
     `--max-old-space-size=${heapMb}`,
-    '--experimental-permission', `--allow-fs-read=${PROJECT_ROOT}`,
+    permissionFlag(), ...SESSION_READABLE.map((dir) => `--allow-fs-read=${dir}`),
     '--disable-warning=ExperimentalWarning',
   ];
 }

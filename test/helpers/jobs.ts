@@ -59,7 +59,6 @@ export class DataDir {
     await this.current?.stop();
     this.current = null;
     fs.rmSync(this.path, { recursive: true, force: true });
-    fs.rmSync(`${this.path}.lock`, { recursive: true, force: true }); // left by a killed broker
 
   }
 }

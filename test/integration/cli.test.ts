@@ -107,7 +107,7 @@ describe('cli', () => {
     clearTimeout(guard);
     assert.notEqual(code, 0, `second broker exited ${code}: ${output}`);
     assert.ok(code !== null, 'it exited by itself, not by the guard');
-    assert.match(output, /data dir/i);
+    assert.match(output, /already running on data dir/i);
     assert.doesNotMatch(output, /listening on/);
     // The first broker is untouched and still owns its files.
     assert.equal(fs.readFileSync(path.join(broker.dataDir, 'stomp-broker.pid'), 'utf8').trim(), String(broker.pid));
@@ -203,6 +203,42 @@ describe('cli: stopping', () => {
     } finally {
       if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cli: the data-directory lock cannot be stolen', () => {
+  // A broker that is still starting (its lock taken, its broker.json not yet written) owns the directory
+  // as much as a running one, even when a stale broker.json of a dead broker lies there: a third start
+  // fails with "already running" and leaves the starting broker's lock alone.
+  test('a start while another broker is starting fails and never removes the lock', { timeout: 60_000 }, async () => {
+    const dataDir = freshDir();
+    try {
+      const dead = spawn(process.execPath, ['-e', '0']);
+      await new Promise((resolve) => dead.once('exit', resolve));
+      fs.writeFileSync(path.join(dataDir, 'broker.json'),
+        JSON.stringify({ pid: dead.pid, host: '127.0.0.1', port: 1, busPath: '/nonexistent/bus.sock', startedAt: 0 }));
+      // The "starting broker": takes the lock as the hub does, then waits.
+      const runFiles = new URL('../../src/hub/run-files.js', import.meta.url).href;
+      const holder = spawn(process.execPath, ['--input-type=module', '-e',
+        `const { lockDataDir } = await import(${JSON.stringify(runFiles)});
+         await lockDataDir(${JSON.stringify(dataDir)}); console.log('locked'); setInterval(() => {}, 1000);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      try {
+        const third = await cli(['start', '--port', '0', '--data-dir', dataDir, '--prefork', '1']);
+        assert.equal(third.code, 1, third.stderr);
+        assert.match(third.stderr, /already running/);
+        assert.equal(fs.readFileSync(path.join(dataDir, 'broker.lock', 'owner'), 'utf8').trim(), String(holder.pid));
+      } finally {
+        holder.kill('SIGKILL');
+        await new Promise((resolve) => holder.once('exit', resolve));
+      }
+      // Its owner dead, the lock is taken over at once.
+      const next = await startBroker(['--prefork', '1'], { dataDir });
+      await next.stop();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -5,6 +5,7 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { connectStomp, type RawClient, sendConfirmed, uniqueDest } from '../helpers/broker.js';
 import {
   ackConfirmed, DataDir, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, nextMessages, produce, removeConfig, subscribeTo,
@@ -59,7 +60,7 @@ describe('persistence across restarts', () => {
     const dest = uniqueDest('queue', 'p-kill');
     const p = await connect(dir.broker.port);
     await sendConfirmed(p, dest, 'survivor', { persistent: 'true' });
-    const lock = `${dir.path}.lock`;
+    const lock = path.join(dir.path, 'broker.lock');
     assert.ok(fs.existsSync(lock), 'the running broker holds the data-directory lock');
     const broker = await dir.crashAndRestart(); // would throw "in use" if the stale lock were not taken over
     assert.ok(fs.existsSync(lock), 'the new broker holds the lock');

@@ -8,7 +8,6 @@ import {
   HEADER_VERSION, type StompVersion,
 } from '../../protocol/frame.js';
 import { heartBeatHeader, negotiateHeartBeat, negotiateVersion } from '../../protocol/headers.js';
-import { BROKER_VERSION } from '../../version.js';
 import type { SessionContext } from '../context.js';
 
 interface ConnectSteps {
@@ -35,7 +34,7 @@ export function handleConnect(frame: Frame, ctx: SessionContext): void {
 function sendConnected(ctx: SessionContext, { version, heartBeat }: ConnectSteps): void {
   const headers: Record<string, string> = {
     [HEADER_VERSION]: version,
-    [HEADER_SERVER]: `stomp-broker/${BROKER_VERSION}`,
+    [HEADER_SERVER]: ctx.config.server,
     [HEADER_SESSION]: ctx.sessionName,
   };
   if (version !== '1.0') headers[HEADER_HEART_BEAT] = heartBeat.header;
