@@ -32,7 +32,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { openStore as openStoreType, StoredMessage } from '../src/store/store.js';
+import type { openStore as openStoreType } from '../src/store/open.js';
+import type { StoredMessage } from '../src/store/store.js';
 import { StompClient } from './client.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -43,7 +44,7 @@ import { StompClient } from './client.js';
 type OpenStore = typeof openStoreType;
 
 async function loadOpenStore(bin: string): Promise<OpenStore> {
-  const file = path.resolve(path.dirname(bin), '../dist/src/store/store.js');
+  const file = path.resolve(path.dirname(bin), '../dist/src/store/open.js');
   if (!fs.existsSync(file)) throw new Error(`${file} not found: build the broker first (npm run build)`);
   const mod = (await import(pathToFileURL(file).href)) as { openStore: OpenStore };
   return mod.openStore;

@@ -14,7 +14,8 @@ import {
   type HubToSession, type RequestId, type SessionToHub,
 } from '../ipc/contract.js';
 import { type BusLimits, checkSessionMessage } from '../ipc/validate.js';
-import { openStore, type QueueStore } from '../store/store.js';
+import { openStore } from '../store/open.js';
+import type { QueueStore } from '../store/store.js';
 import { ConfigError, loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
 import { Logger } from '../log.js';

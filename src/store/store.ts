@@ -3,7 +3,6 @@
  * an in-memory implementation and an lmdb one. Both pass the shared contract suite in test/store/contract.ts.
  */
 import type { Headers } from '../protocol/frame.js';
-import { MemoryStore } from './memory.js';
 
 /** A message as stored. `id` is the broker-wide message id; ids grow with arrival, so id order is queue order within a priority. */
 export interface StoredMessage {
@@ -68,12 +67,4 @@ export interface StoreOptions {
   kind: 'memory' | 'lmdb';
   /** Initial lmdb map size; lmdb-js grows the map on demand, so this is only a hint. */
   mapSizeBytes?: number;
-}
-
-/** Opens the store `options.kind` names; rejects with a message naming the path when the lmdb store cannot be opened. */
-export async function openStore(options: StoreOptions): Promise<QueueStore> {
-  if (options.kind === 'memory') return new MemoryStore();
-  // Loaded on demand so memory-only brokers (and their tests) never load the native addon.
-  const { LmdbStore } = await import('./lmdb.js');
-  return LmdbStore.open(options);
 }

@@ -7,7 +7,8 @@ import type { HubSession } from '../../src/hub/model.js';
 import type {
   AckMode, DestinationStatus, HubToSession, MessageProps, OfferMsg,
 } from '../../src/ipc/contract.js';
-import { openStore, type QueueStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open.js';
+import type { QueueStore } from '../../src/store/store.js';
 
 export interface FakeSession extends HubSession {
   sent: HubToSession[];

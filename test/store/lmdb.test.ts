@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type QueueStore, type StoreOptions } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open.js';
+import type { QueueStore, StoreOptions } from '../../src/store/store.js';
 import { recoverAll, runStoreContract, sampleMessage, type StoreHarness } from './contract.js';
 
 /** The compiled lmdb store next to this compiled test, whether built into dist/ or elsewhere. */

@@ -1,5 +1,5 @@
 /** The memory store against the shared QueueStore contract; "reopen" hands back the same object. */
-import { openStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/open.js';
 import { runStoreContract } from './contract.js';
 
 runStoreContract('memory', async () => {
