@@ -62,9 +62,14 @@ function splitRuns(items: number[]): Int32Array[] {
   return runs;
 }
 
-/** Code points of `s` (a lone surrogate stays one unit), and how many. */
+// Reused for values up to this many UTF-16 units: evaluation is synchronous and never re-entered, and
+// most header values are short, so most matches allocate nothing.
+const SCRATCH_UNITS = 4096;
+const scratch = new Uint32Array(SCRATCH_UNITS);
+
+/** Code points of `s` (a lone surrogate stays one unit), and how many; valid until the next call. */
 function codePoints(s: string): { cps: Uint32Array; n: number } {
-  const cps = new Uint32Array(s.length);
+  const cps = s.length <= SCRATCH_UNITS ? scratch : new Uint32Array(s.length);
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
@@ -171,11 +176,14 @@ class WildcardRun implements RunFinder {
   private readonly words: number;
   private readonly masks: Uint32Array;
   private readonly rows = new Map<number, number>();
+  // The same rows for ASCII, which most headers are, without a Map lookup per character.
+  private readonly asciiRows = new Int32Array(128);
 
   constructor(run: Int32Array) {
     this.length = run.length;
     this.words = Math.ceil(run.length / 32);
     for (const c of run) if (c !== ANY && !this.rows.has(c)) this.rows.set(c, this.rows.size + 1);
+    for (const [c, row] of this.rows) if (c < 128) this.asciiRows[c] = row;
     this.masks = new Uint32Array((this.rows.size + 1) * this.words);
     for (let j = 0; j < run.length; j++) {
       const bit = 1 << (j & 31);
@@ -189,12 +197,13 @@ class WildcardRun implements RunFinder {
   }
 
   find(text: Uint32Array, from: number, to: number): number {
-    const { words, masks, rows, length } = this;
+    const { words, masks, rows, asciiRows, length } = this;
     const state = new Uint32Array(words);
     const lastWord = (length - 1) >>> 5;
     const lastBit = 1 << ((length - 1) & 31);
     for (let i = from; i < to; i++) {
-      const base = (rows.get(text[i]) ?? 0) * words;
+      const c = text[i];
+      const base = (c < 128 ? asciiRows[c] : rows.get(c) ?? 0) * words;
       let carry = 1;
       for (let w = 0; w < words; w++) {
         const d = state[w];

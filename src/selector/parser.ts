@@ -10,7 +10,7 @@ import {
 import { compileLike } from './like.js';
 import { type Token, tokenize } from './lexer.js';
 import { MAX_DEPTH, MAX_IN_LIST } from './limits.js';
-import { clipText, errorAt, quoteText } from './selector-error.js';
+import { clipText, columnOf, errorAt, quoteText } from './selector-error.js';
 
 /** A node without the fields `make` fills in (Omit applied to each member of the union). */
 type NodeBody = Node extends infer N ? (N extends unknown ? Omit<N, 'at' | 'height'> : never) : never;
@@ -207,7 +207,7 @@ class Parser {
       const inner = this.nested(t, () => this.or());
       const close = this.next();
       if (!(close.type === 'op' && close.text === ')')) {
-        this.fail(close, `expected ')' to close the '(' at column ${errorAt(this.source, t.offset, '').column}, found ${this.describe(close)}`);
+        this.fail(close, `expected ')' to close the '(' at column ${columnOf(this.source, t.offset)}, found ${this.describe(close)}`);
       }
       return { ...inner, at: t.offset };
     }

@@ -13,10 +13,15 @@ export class SelectorError extends Error {
 }
 
 /**
- * A SelectorError for UTF-16 offset `offset` of `source`. The column counts code points so that a
- * client that counts characters (as every STOMP client library in another language does) finds the spot.
+ * A SelectorError for UTF-16 offset `offset` of `source`. The column counts code points, not UTF-16
+ * units, so that an emoji before the problem counts as the one character its author sees.
  */
 export function errorAt(source: string, offset: number, detail: string): SelectorError {
+  return new SelectorError(columnOf(source, offset), detail);
+}
+
+/** The 1-based column, in code points, of UTF-16 offset `offset` of `source`. */
+export function columnOf(source: string, offset: number): number {
   let column = 1;
   for (let i = 0; i < offset && i < source.length; i++) {
     const c = source.charCodeAt(i);
@@ -24,7 +29,7 @@ export function errorAt(source: string, offset: number, detail: string): Selecto
     if (!(c >= 0xdc00 && c <= 0xdfff && i > 0 && isHigh(source.charCodeAt(i - 1)))) column++;
   }
   if (offset > source.length) column += offset - source.length;
-  return new SelectorError(column, detail);
+  return column;
 }
 
 function isHigh(c: number): boolean {
