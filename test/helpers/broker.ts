@@ -183,10 +183,12 @@ export function useBroker(options: BrokerOptions = {}): BrokerContext {
     producer?.close();
     await broker?.stop();
     broker = producer = undefined;
-    removeStaleRunDir(dataDir); // a killed hub leaves its bus socket's directory (named in broker.json)
-    for (const dir of [dataDir, `${dataDir}.lock`]) fs.rmSync(dir, { recursive: true, force: true });
+    if (dataDir) {
+      removeStaleRunDir(dataDir); // a killed hub leaves its bus socket's directory (named in broker.json)
+      for (const dir of [dataDir, `${dataDir}.lock`]) fs.rmSync(dir, { recursive: true, force: true });
+    }
     if (configFile) removeConfig(configFile);
-    configFile = '';
+    dataDir = configFile = '';
   };
   (options.perTest ? beforeEach : before)(setUp);
   (options.perTest ? afterEach : after)(tearDown);
