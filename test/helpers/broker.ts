@@ -9,8 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before } from 'node:test';
-import { isAlive } from '../../src/hub/run-files.js';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { isAlive, removeStaleRunDir } from '../../src/hub/run-files.js';
 
 /** Whether a process with this pid exists (the broker's own check). */
 export { isAlive };
@@ -46,24 +46,6 @@ process.on('exit', () => {
     }
   }
 });
-
-/**
- * Registers before/after hooks for a suite that shares one broker and one connected producer, and
- * hands both to `onReady` once they are up; both are closed after the suite.
- */
-export function shareBroker(onReady: (broker: Broker, producer: RawClient) => void, extraArgs: string[] = []): void {
-  let broker: Broker | undefined;
-  let producer: RawClient | undefined;
-  before(async () => {
-    broker = await startBroker(extraArgs);
-    producer = await connectStomp(broker.port);
-    onReady(broker, producer);
-  });
-  after(async () => {
-    producer?.close();
-    await broker?.stop();
-  });
-}
 
 /** A fresh empty directory under the system temp dir. */
 export function freshDir(prefix = 'stomp-it-'): string {
@@ -123,6 +105,107 @@ export async function startBroker(extraArgs: string[] = [], opts: { dataDir?: st
     return stopping;
   };
   return { port, host, dataDir, pid: proc.pid!, proc, stop, logs: () => output, exited };
+}
+
+/** Writes `config` as JSON to a file in a fresh temp directory; returns the file's path. */
+export function writeConfig(config: unknown, name = 'broker.json'): string {
+  const dir = freshDir('stomp-cfg-');
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  return file;
+}
+
+/** Removes a temp file's directory (config files written by writeConfig). */
+export function removeConfig(file: string): void {
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+}
+
+/** kill -9 of the hub process; resolves once it has exited. */
+export async function killHub(broker: Broker): Promise<void> {
+  process.kill(broker.pid, 'SIGKILL');
+  await broker.exited;
+}
+
+// ---------------------------------------------------------------------------------------------
+// useBroker: the one start/stop fixture of the integration tests
+// ---------------------------------------------------------------------------------------------
+
+/** What useBroker starts. */
+export interface BrokerOptions {
+  /** Flags after `--port 0 --data-dir <dir> --prefork 2` (later flags win). */
+  args?: string[];
+  /** Destination policies, written to a file passed as `--config`. */
+  config?: unknown;
+  /** Also connect a client, `ctx.producer`, once the broker is up. */
+  producer?: boolean;
+  /** A broker of its own for every test (beforeEach/afterEach) instead of one for the suite. */
+  perTest?: boolean;
+}
+
+/** The broker (and producer) useBroker started; read its fields inside tests, not at suite level. */
+export interface BrokerContext {
+  readonly broker: Broker;
+  readonly producer: RawClient;
+  /** SIGTERM (nothing when the hub is already dead), then a new broker on the same data directory. */
+  restart(): Promise<Broker>;
+  /** kill -9 of the hub (no cleanup: lock, pid file, broker.json stay), then a new broker on the same directory. */
+  crashAndRestart(): Promise<Broker>;
+}
+
+/**
+ * Registers the hooks that start a broker (and a producer) before the suite, or before each test with
+ * `perTest`, and stop it and delete its data directory and config file afterwards. Restarts keep the
+ * data directory, so what a broker stored is there for the next one.
+ */
+export function useBroker(options: BrokerOptions = {}): BrokerContext {
+  let broker: Broker | undefined;
+  let producer: RawClient | undefined;
+  let dataDir = '';
+  let configFile = '';
+
+  const launch = async (): Promise<Broker> => {
+    const args = [...(configFile ? ['--config', configFile] : []), ...(options.args ?? [])];
+    broker = await startBroker(args, { dataDir });
+    if (options.producer) producer = await connectStomp(broker.port);
+    return broker;
+  };
+  const relaunch = async (end: (b: Broker) => Promise<void>): Promise<Broker> => {
+    producer?.close();
+    await end(ctx.broker);
+    return launch();
+  };
+  const setUp = async (): Promise<void> => {
+    dataDir = freshDir('stomp-data-');
+    if (options.config !== undefined) configFile = writeConfig(options.config);
+    await launch();
+  };
+  const tearDown = async (): Promise<void> => {
+    producer?.close();
+    await broker?.stop();
+    broker = producer = undefined;
+    if (dataDir) {
+      removeStaleRunDir(dataDir); // a killed hub leaves its bus socket's directory (named in broker.json)
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+    if (configFile) removeConfig(configFile);
+    dataDir = configFile = '';
+  };
+  (options.perTest ? beforeEach : before)(setUp);
+  (options.perTest ? afterEach : after)(tearDown);
+
+  const ctx: BrokerContext = {
+    get broker(): Broker {
+      if (!broker) throw new Error('useBroker: no broker running (read ctx.broker inside a test)');
+      return broker;
+    },
+    get producer(): RawClient {
+      if (!producer) throw new Error('useBroker: no producer (pass { producer: true }; read it inside a test)');
+      return producer;
+    },
+    restart: () => relaunch((b) => b.stop()),
+    crashAndRestart: () => relaunch(killHub),
+  };
+  return ctx;
 }
 
 // ---------------------------------------------------------------------------------------------

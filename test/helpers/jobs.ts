@@ -1,73 +1,13 @@
 /**
  * Helpers for the job-queue integration tests (persistence, redelivery, scheduling, durable
- * subscriptions, fan-out): config files, brokers that outlive a restart on one data directory,
- * ACK/NACK with receipts, and collecting what arrives. Builds on test/helpers/broker.ts.
+ * subscriptions, fan-out): ACK/NACK with receipts, and collecting what arrives. Builds on
+ * test/helpers/broker.ts (which starts the brokers: useBroker).
  *
  * As there, every wait has a timeout that is only a guard against a hung test.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  type Broker, connectStomp, freshDir, type RawClient, type ReceivedFrame, receiptId, sendConfirmed, startBroker,
-  uniqueDest,
+  connectStomp, type RawClient, type ReceivedFrame, receiptId, sendConfirmed, uniqueDest,
 } from './broker.js';
-
-/** Writes `config` as JSON to a file in a fresh temp directory; returns the file's path. */
-export function writeConfig(config: unknown, name = 'broker.json'): string {
-  const dir = freshDir('stomp-cfg-');
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
-  return file;
-}
-
-/**
- * A data directory shared by the successive brokers of one test (restart, kill -9): the brokers are
- * started with `{ dataDir }`, so their stop() leaves it in place; `remove()` deletes it at the end.
- */
-export class DataDir {
-  readonly path = freshDir('stomp-data-');
-  private current: Broker | null = null;
-
-  constructor(private readonly args: string[] = []) {}
-
-  /** The broker running on this directory now. */
-  get broker(): Broker {
-    if (!this.current) throw new Error('no broker running on this data directory');
-    return this.current;
-  }
-
-  /** Starts a broker on the directory (the previous one must be gone). */
-  async start(extraArgs: string[] = []): Promise<Broker> {
-    this.current = await startBroker([...this.args, ...extraArgs], { dataDir: this.path });
-    return this.current;
-  }
-
-  /** SIGTERM (the broker's clean shutdown), then start again on the same directory. */
-  async restart(): Promise<Broker> {
-    await this.broker.stop();
-    return this.start();
-  }
-
-  /** SIGKILL the hub (no cleanup at all: the lock, pid file and broker.json stay), then start again. */
-  async crashAndRestart(): Promise<Broker> {
-    await killHub(this.broker);
-    return this.start();
-  }
-
-  /** Stops whatever runs and deletes the directory. */
-  async remove(): Promise<void> {
-    await this.current?.stop();
-    this.current = null;
-    fs.rmSync(this.path, { recursive: true, force: true });
-
-  }
-}
-
-/** kill -9 of the hub process; resolves once it has exited. */
-export async function killHub(broker: Broker): Promise<void> {
-  process.kill(broker.pid, 'SIGKILL');
-  await broker.exited;
-}
 
 /**
  * MESSAGEs that arrived while a helper waited for a RECEIPT (an ACK frees credit, so the next
@@ -220,26 +160,6 @@ export function text(frame: ReceivedFrame): string {
 export function queueWithDlq(label: string): { queue: string; dlq: string } {
   const queue = uniqueDest('queue', label);
   return { queue, dlq: `/queue/DLQ.${queue.slice('/queue/'.length)}` };
-}
-
-/** Removes a temp file's directory (config files written by writeConfig). */
-export function removeConfig(file: string): void {
-  fs.rmSync(path.dirname(file), { recursive: true, force: true });
-}
-
-/**
- * Starts a broker with `--config` for `config` (plus `extraArgs`) and its own data directory;
- * stop() of the returned broker also removes the config file.
- */
-export async function startWithConfig(config: unknown, extraArgs: string[] = []): Promise<Broker> {
-  const file = writeConfig(config);
-  const broker = await startBroker(['--config', file, ...extraArgs]);
-  const stop = broker.stop;
-  broker.stop = async () => {
-    await stop();
-    removeConfig(file);
-  };
-  return broker;
 }
 
 /** Any frame with a receipt; resolves on its RECEIPT (which must be the next frame). */

@@ -1,18 +1,13 @@
 /** Acknowledgement: ack modes, NACK, UNSUBSCRIBE/disconnect returning unacked messages, prefetch, 1.0/1.1 ACK. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, sendMany, shareBroker, startBroker,
-  subscribe, uniqueDest, waitForAny, closeAndWaitForSession,
+  bodies, closeAndWaitForSession, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, sendMany,
+  subscribe, uniqueDest, useBroker, waitForAny,
 } from '../helpers/broker.js';
 
 describe('ack', () => {
-  let broker: Broker;
-  let producer: RawClient;
-  shareBroker((b, p) => {
-    broker = b;
-    producer = p;
-  });
+  const ctx = useBroker({ producer: true });
 
   /** ACK (or NACK) `msg` the way its connection's version names it, with a receipt that is awaited. */
   async function settle(client: RawClient, msg: ReceivedFrame, command: 'ACK' | 'NACK' = 'ACK',
@@ -27,8 +22,8 @@ describe('ack', () => {
 
   /** A new consumer's messages: `expected` bodies first, then the sentinel (nothing else came back). */
   async function expectRedelivered(dest: string, expected: string[]): Promise<ReceivedFrame[]> {
-    await sendConfirmed(producer, dest, 'sentinel');
-    const c = await connectStomp(broker.port);
+    await sendConfirmed(ctx.producer, dest, 'sentinel');
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 'after', { ack: 'client-individual' });
     const got = await c.expectFrames('MESSAGE', expected.length + 1);
     assert.deepEqual(bodies(got), [...expected, 'sentinel']);
@@ -41,9 +36,9 @@ describe('ack', () => {
   // ack:auto: a message counts as acknowledged once sent; a disconnect returns nothing.
   test('ack:auto: delivered messages do not come back after a disconnect', async () => {
     const dest = uniqueDest('queue', 'auto');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'auto' });
-    await sendMany(producer, dest, ['a1', 'a2', 'a3']);
+    await sendMany(ctx.producer, dest, ['a1', 'a2', 'a3']);
     const got = await c.expectFrames('MESSAGE', 3);
     assert.deepEqual(bodies(got), ['a1', 'a2', 'a3']);
     for (const m of got) assert.equal(m.headers.redelivered, undefined);
@@ -54,9 +49,9 @@ describe('ack', () => {
   // ack:client is cumulative: ACK of the 3rd acknowledges 1–3; a disconnect returns only 4..n, redelivered.
   test('ack:client: cumulative ACK, disconnect returns the rest flagged redelivered', async () => {
     const dest = uniqueDest('queue', 'client');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client' });
-    await sendMany(producer, dest, ['c1', 'c2', 'c3', 'c4', 'c5']);
+    await sendMany(ctx.producer, dest, ['c1', 'c2', 'c3', 'c4', 'c5']);
     const got = await c.expectFrames('MESSAGE', 5);
     await settle(c, got[2]);
     await c.disconnect();
@@ -66,9 +61,9 @@ describe('ack', () => {
   // ack:client-individual: ACK settles only the message named; a disconnect returns the others.
   test('ack:client-individual: ACK is not cumulative', async () => {
     const dest = uniqueDest('queue', 'individual');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual' });
-    await sendMany(producer, dest, ['i1', 'i2', 'i3', 'i4']);
+    await sendMany(ctx.producer, dest, ['i1', 'i2', 'i3', 'i4']);
     const got = await c.expectFrames('MESSAGE', 4);
     await settle(c, got[1]);
     await settle(c, got[3]);
@@ -79,9 +74,9 @@ describe('ack', () => {
   // A connection that drops without DISCONNECT returns every unacknowledged message.
   test('abrupt close returns every unacked message', async () => {
     const dest = uniqueDest('queue', 'abrupt');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client' });
-    await sendMany(producer, dest, ['x1', 'x2']);
+    await sendMany(ctx.producer, dest, ['x1', 'x2']);
     await c.expectFrames('MESSAGE', 2);
     await closeAndWaitForSession(c);
     await expectRedelivered(dest, ['x1', 'x2']);
@@ -90,11 +85,11 @@ describe('ack', () => {
   // NACK returns the message; it is redelivered, flagged, to the other consumer.
   test('NACK: the message goes to another consumer with redelivered:true', async () => {
     const dest = uniqueDest('queue', 'nack');
-    const a = await connectStomp(broker.port);
-    const b = await connectStomp(broker.port);
+    const a = await connectStomp(ctx.broker.port);
+    const b = await connectStomp(ctx.broker.port);
     await subscribe(a, dest, 'a', { ack: 'client-individual' });
     await subscribe(b, dest, 'b', { ack: 'client-individual' });
-    await sendConfirmed(producer, dest, 'refused');
+    await sendConfirmed(ctx.producer, dest, 'refused');
     const clients = [a, b];
     const first = await waitForAny(clients);
     const holder = clients[first];
@@ -114,9 +109,9 @@ describe('ack', () => {
   // NACK returns the message to its queue: a lone consumer gets it again, flagged redelivered.
   test('NACK with a single consumer: the message comes back to it, redelivered', async () => {
     const dest = uniqueDest('queue', 'nack-self');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual' });
-    await sendConfirmed(producer, dest, 'again');
+    await sendConfirmed(ctx.producer, dest, 'again');
     const msg = await c.expectFrame('MESSAGE');
     await settle(c, msg, 'NACK');
     const again = await c.expectFrame('MESSAGE');
@@ -129,9 +124,9 @@ describe('ack', () => {
   // UNSUBSCRIBE returns the subscription's unacknowledged messages to the queue.
   test('UNSUBSCRIBE returns unacked messages', async () => {
     const dest = uniqueDest('queue', 'unsub');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client' });
-    await sendMany(producer, dest, ['u1', 'u2']);
+    await sendMany(ctx.producer, dest, ['u1', 'u2']);
     await c.expectFrames('MESSAGE', 2);
     await c.frame('UNSUBSCRIBE', { id: 's', receipt: 'unsub' });
     await c.expectReceipt('unsub');
@@ -143,7 +138,7 @@ describe('ack', () => {
 
   // An ACK naming a message the connection does not hold is an error ("ACK").
   test('ACK of an unknown id gets ERROR and a close', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('ACK', { id: 'no-such-ack-id' });
     await c.expectErrorAndClose();
   });
@@ -151,11 +146,11 @@ describe('ack', () => {
   // An ACK for a message held by another connection is unknown on this one.
   test("ACK of another connection's message gets ERROR", async () => {
     const dest = uniqueDest('queue', 'foreign');
-    const holder = await connectStomp(broker.port);
+    const holder = await connectStomp(ctx.broker.port);
     await subscribe(holder, dest, 's', { ack: 'client' });
-    await sendConfirmed(producer, dest, 'theirs');
+    await sendConfirmed(ctx.producer, dest, 'theirs');
     const msg = await holder.expectFrame('MESSAGE');
-    const thief = await connectStomp(broker.port);
+    const thief = await connectStomp(ctx.broker.port);
     await thief.frame('ACK', { id: msg.headers.ack });
     await thief.expectErrorAndClose();
     // The holder still owns it.
@@ -166,9 +161,9 @@ describe('ack', () => {
   // A message may be acknowledged only once: the second ACK names nothing pending.
   test('a second ACK of the same message gets ERROR', async () => {
     const dest = uniqueDest('queue', 'twice');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual' });
-    await sendConfirmed(producer, dest, 'once');
+    await sendConfirmed(ctx.producer, dest, 'once');
     const msg = await c.expectFrame('MESSAGE');
     await settle(c, msg);
     await c.frame('ACK', { id: msg.headers.ack });
@@ -178,9 +173,9 @@ describe('ack', () => {
   // prefetch-count:1: a second message is not delivered until the first is acknowledged.
   test('prefetch-count:1 holds the second message until the first is acked', async () => {
     const dest = uniqueDest('queue', 'prefetch');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 1 });
-    await sendMany(producer, dest, ['p1', 'p2', 'p3']);
+    await sendMany(ctx.producer, dest, ['p1', 'p2', 'p3']);
     const m1 = await c.expectFrame('MESSAGE');
     assert.equal(m1.body.toString(), 'p1');
     await c.expectNoFrame(300);
@@ -196,11 +191,11 @@ describe('ack', () => {
   // While one consumer's credit is used up, another consumer gets the waiting messages.
   test('prefetch-count:1: the next message goes to a consumer with credit', async () => {
     const dest = uniqueDest('queue', 'credit');
-    const a = await connectStomp(broker.port);
+    const a = await connectStomp(ctx.broker.port);
     await subscribe(a, dest, 'a', { ack: 'client', 'prefetch-count': 1 });
-    await sendMany(producer, dest, ['q1', 'q2']);
+    await sendMany(ctx.producer, dest, ['q1', 'q2']);
     assert.equal((await a.expectFrame('MESSAGE')).body.toString(), 'q1');
-    const b = await connectStomp(broker.port);
+    const b = await connectStomp(ctx.broker.port);
     await subscribe(b, dest, 'b', { ack: 'client', 'prefetch-count': 1 });
     assert.equal((await b.expectFrame('MESSAGE')).body.toString(), 'q2');
     a.close();
@@ -210,9 +205,9 @@ describe('ack', () => {
   // STOMP 1.1: ACK names the message by message-id and subscription.
   test('1.1 ACK by message-id + subscription', async () => {
     const dest = uniqueDest('queue', 'v11');
-    const c = await connectStomp(broker.port, { 'accept-version': '1.1' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.1' });
     await subscribe(c, dest, 'sub11', { ack: 'client-individual' });
-    await sendMany(producer, dest, ['v1', 'v2']);
+    await sendMany(ctx.producer, dest, ['v1', 'v2']);
     const got = await c.expectFrames('MESSAGE', 2);
     await settle(c, got[0]);
     await c.disconnect();
@@ -222,9 +217,9 @@ describe('ack', () => {
   // STOMP 1.1: NACK by message-id + subscription.
   test('1.1 NACK by message-id + subscription', async () => {
     const dest = uniqueDest('queue', 'v11n');
-    const c = await connectStomp(broker.port, { 'accept-version': '1.1' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.1' });
     await subscribe(c, dest, 'sub11', { ack: 'client' });
-    await sendConfirmed(producer, dest, 'n11');
+    await sendConfirmed(ctx.producer, dest, 'n11');
     const msg = await c.expectFrame('MESSAGE');
     await settle(c, msg, 'NACK');
     const again = await c.expectFrame('MESSAGE');
@@ -236,9 +231,9 @@ describe('ack', () => {
   // STOMP 1.0: ACK names the message by message-id only (client mode is cumulative here too).
   test('1.0 ACK by message-id', async () => {
     const dest = uniqueDest('queue', 'v10');
-    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.0' });
     await subscribe(c, dest, 'sub10', { ack: 'client' });
-    await sendMany(producer, dest, ['o1', 'o2', 'o3']);
+    await sendMany(ctx.producer, dest, ['o1', 'o2', 'o3']);
     const got = await c.expectFrames('MESSAGE', 3);
     await c.frame('ACK', { 'message-id': got[1].headers['message-id'], receipt: 'ack10' });
     await c.expectReceipt('ack10');
@@ -249,10 +244,10 @@ describe('ack', () => {
   // STOMP 1.0: SUBSCRIBE without an id is allowed; ACK by message-id still works.
   test('1.0 SUBSCRIBE without id, ACK by message-id', async () => {
     const dest = uniqueDest('queue', 'v10noid');
-    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.0' });
     await c.frame('SUBSCRIBE', { destination: dest, ack: 'client', receipt: 'sub' });
     await c.expectReceipt('sub');
-    await sendConfirmed(producer, dest, 'noid');
+    await sendConfirmed(ctx.producer, dest, 'noid');
     const msg = await c.expectFrame('MESSAGE');
     await c.frame('ACK', { 'message-id': msg.headers['message-id'], receipt: 'ack' });
     await c.expectReceipt('ack');
@@ -264,9 +259,9 @@ describe('ack', () => {
   // ACK by message-id settles only the message it names.
   test('1.0 client-individual: ACK settles one message', async () => {
     const dest = uniqueDest('queue', 'v10ind');
-    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.0' });
     await subscribe(c, dest, 'sub10i', { ack: 'client-individual' });
-    await sendMany(producer, dest, ['i1', 'i2', 'i3']);
+    await sendMany(ctx.producer, dest, ['i1', 'i2', 'i3']);
     const got = await c.expectFrames('MESSAGE', 3);
     await c.frame('ACK', { 'message-id': got[1].headers['message-id'], receipt: 'ack10i' });
     await c.expectReceipt('ack10i');
@@ -276,7 +271,7 @@ describe('ack', () => {
 
   // An ERROR's text is true of the input that caused it: the refused value is named, the list is right.
   test('an invalid ack mode is named in the ERROR', async () => {
-    const c = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.0' });
     await c.frame('SUBSCRIBE', { destination: '/queue/badmode10', ack: 'individual' });
     const err = await c.expectErrorAndClose();
     assert.match(err.body.toString(), /ack must be auto, client or client-individual, got 'individual'/);
@@ -285,9 +280,9 @@ describe('ack', () => {
   // A 1.2 ACK must use the `ack` header's value in `id`; a missing id is an error.
   test('1.2 ACK without id gets ERROR', async () => {
     const dest = uniqueDest('queue', 'noid');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client' });
-    await sendConfirmed(producer, dest, 'x');
+    await sendConfirmed(ctx.producer, dest, 'x');
     const msg = await c.expectFrame('MESSAGE');
     await c.frame('ACK', { 'message-id': msg.headers['message-id'] });
     await c.expectErrorAndClose();
@@ -295,14 +290,14 @@ describe('ack', () => {
 
   // An invalid ack mode on SUBSCRIBE is an error.
   test('SUBSCRIBE with an invalid ack mode gets ERROR', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('SUBSCRIBE', { destination: '/queue/badmode', id: 's', ack: 'sometimes' });
     await c.expectErrorAndClose();
   });
 
   // A subscription id may be used by only one active subscription of a connection.
   test('duplicate subscription id gets ERROR', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, '/queue/dup-a', 'same');
     await c.frame('SUBSCRIBE', { destination: '/queue/dup-b', id: 'same' });
     await c.expectErrorAndClose();
@@ -310,20 +305,14 @@ describe('ack', () => {
 });
 
 describe('ack: --prefetch 1', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker(['--prefetch', '1']);
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--prefetch', '1'] });
 
   // --prefetch sets the credit of client-mode subscriptions that name none.
   test('a client-mode subscription without prefetch-count gets one message at a time', async () => {
     const dest = uniqueDest('queue', 'default-prefetch');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, dest, ['d1', 'd2']);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client' });
     const m1 = await c.expectFrame('MESSAGE');
     assert.equal(m1.body.toString(), 'd1');
@@ -338,9 +327,9 @@ describe('ack: --prefetch 1', () => {
   // An explicit prefetch-count overrides the default.
   test('prefetch-count:2 overrides --prefetch 1', async () => {
     const dest = uniqueDest('queue', 'override-prefetch');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, dest, ['o1', 'o2', 'o3']);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 2 });
     assert.deepEqual(bodies(await c.expectFrames('MESSAGE', 2)), ['o1', 'o2']);
     await c.expectNoFrame(300);
@@ -351,9 +340,9 @@ describe('ack: --prefetch 1', () => {
   // Auto-ack subscriptions are not limited by --prefetch.
   test('ack:auto is not limited by --prefetch', async () => {
     const dest = uniqueDest('queue', 'auto-prefetch');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, dest, ['u1', 'u2', 'u3']);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's');
     assert.deepEqual(bodies(await c.expectFrames('MESSAGE', 3)), ['u1', 'u2', 'u3']);
     producer.close();

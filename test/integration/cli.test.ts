@@ -1,12 +1,12 @@
 /** The command line: status, stop, the data-directory lock, SIGTERM shutdown, --daemonize. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BROKER_BIN, type Broker, connectStomp, eventually, freshDir, isAlive, REPO_ROOT, sendConfirmed, startBroker,
-  subscribe, uniqueDest,
+  BROKER_BIN, connectStomp, eventually, freshDir, isAlive, REPO_ROOT, sendConfirmed, startBroker, subscribe, uniqueDest,
+  useBroker,
 } from '../helpers/broker.js';
 
 interface CliResult {
@@ -27,20 +27,14 @@ function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
 }
 
 describe('cli', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   // `status` prints uptime, connections and each destination with its numbers.
   test('status prints uptime, connections and a destination after a SEND', async () => {
     const dest = uniqueDest('queue', 'status');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await sendConfirmed(c, dest, 'counted');
-    const r = await cli(['status', '--data-dir', broker.dataDir]);
+    const r = await cli(['status', '--data-dir', ctx.broker.dataDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /uptime/i);
     assert.match(r.stdout, /connections/i);
@@ -51,17 +45,17 @@ describe('cli', () => {
   // `status --json` prints a JSON snapshot: pid, port, connections, destinations with depth.
   test('status --json parses and describes the broker', async () => {
     const dest = uniqueDest('queue', 'json');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await sendConfirmed(c, dest, 'one');
     await sendConfirmed(c, dest, 'two');
-    const r = await cli(['status', '--data-dir', broker.dataDir, '--json']);
+    const r = await cli(['status', '--data-dir', ctx.broker.dataDir, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const status = JSON.parse(r.stdout) as {
       pid: number; port: number; uptimeMs: number; connections: number;
       destinations: { name: string; kind: string; depth: number }[];
     };
-    assert.equal(status.pid, broker.pid);
-    assert.equal(status.port, broker.port);
+    assert.equal(status.pid, ctx.broker.pid);
+    assert.equal(status.port, ctx.broker.port);
     assert.equal(typeof status.uptimeMs, 'number');
     assert.ok(status.connections >= 1, `connections ${status.connections}`);
     const row = status.destinations.find((d) => d.name === dest);
@@ -97,7 +91,7 @@ describe('cli', () => {
 
   // One broker per data directory: a second one exits non-zero naming the data directory.
   test('a second broker on the same data dir exits non-zero with a clear error', async () => {
-    const second = spawn(process.execPath, [BROKER_BIN, 'start', '--port', '0', '--data-dir', broker.dataDir,
+    const second = spawn(process.execPath, [BROKER_BIN, 'start', '--port', '0', '--data-dir', ctx.broker.dataDir,
       '--prefork', '1'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     second.stdout.on('data', (d: Buffer) => { output += d; });
@@ -110,8 +104,9 @@ describe('cli', () => {
     assert.match(output, /already running on data dir/i);
     assert.doesNotMatch(output, /listening on/);
     // The first broker is untouched and still owns its files.
-    assert.equal(fs.readFileSync(path.join(broker.dataDir, 'stomp-broker.pid'), 'utf8').trim(), String(broker.pid));
-    const c = await connectStomp(broker.port);
+    const pidfile = path.join(ctx.broker.dataDir, 'stomp-broker.pid');
+    assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(ctx.broker.pid));
+    const c = await connectStomp(ctx.broker.port);
     await c.disconnect();
   });
 
@@ -125,57 +120,46 @@ describe('cli', () => {
 });
 
 describe('cli: stopping', () => {
+  const ctx = useBroker({ perTest: true });
+
   // `stop` signals the broker, which exits 0 and removes its pid file.
   test('stop --data-dir stops the broker (exit 0) and removes the pid file', { timeout: 60_000 }, async () => {
-    const broker = await startBroker();
-    try {
-      const pidfile = path.join(broker.dataDir, 'stomp-broker.pid');
-      assert.ok(fs.existsSync(pidfile), 'pid file written');
-      assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(broker.pid));
-      const r = await cli(['stop', '--data-dir', broker.dataDir]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(await broker.exited, 0);
-      assert.equal(fs.existsSync(pidfile), false, 'pid file removed');
-      assert.equal(fs.existsSync(path.join(broker.dataDir, 'broker.json')), false, 'broker.json removed');
-    } finally {
-      await broker.stop();
-    }
+    const { broker } = ctx;
+    const pidfile = path.join(broker.dataDir, 'stomp-broker.pid');
+    assert.ok(fs.existsSync(pidfile), 'pid file written');
+    assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(broker.pid));
+    const r = await cli(['stop', '--data-dir', broker.dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await broker.exited, 0);
+    assert.equal(fs.existsSync(pidfile), false, 'pid file removed');
+    assert.equal(fs.existsSync(path.join(broker.dataDir, 'broker.json')), false, 'broker.json removed');
   });
 
   // SIGTERM: connected clients get ERROR "broker shutting down", and the broker exits 0.
   test('SIGTERM: clients get ERROR "broker shutting down", broker exits 0', { timeout: 60_000 }, async () => {
-    const broker = await startBroker();
-    try {
-      const a = await connectStomp(broker.port);
-      const b = await connectStomp(broker.port, { 'accept-version': '1.0' });
-      await subscribe(a, uniqueDest('queue', 'bye'), 's', { ack: 'client' });
-      broker.proc.kill('SIGTERM');
-      for (const c of [a, b]) {
-        const error = await c.expectErrorAndClose(15_000);
-        assert.match(error.headers.message, /broker shutting down/);
-      }
-      assert.equal(await broker.exited, 0);
-      assert.equal(fs.existsSync(path.join(broker.dataDir, 'stomp-broker.pid')), false, 'pid file removed');
-    } finally {
-      await broker.stop();
+    const { broker } = ctx;
+    const a = await connectStomp(broker.port);
+    const b = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    await subscribe(a, uniqueDest('queue', 'bye'), 's', { ack: 'client' });
+    broker.proc.kill('SIGTERM');
+    for (const c of [a, b]) {
+      const error = await c.expectErrorAndClose(15_000);
+      assert.match(error.headers.message, /broker shutting down/);
     }
+    assert.equal(await broker.exited, 0);
+    assert.equal(fs.existsSync(path.join(broker.dataDir, 'stomp-broker.pid')), false, 'pid file removed');
   });
 
   // After a stop the data directory is free: a new broker can take it.
   test('a stopped broker releases its data directory', { timeout: 60_000 }, async () => {
-    const dir = freshDir();
-    try {
-      const first = await startBroker([], { dataDir: dir });
-      await first.stop();
-      const second = await startBroker([], { dataDir: dir });
-      const c = await connectStomp(second.port);
-      await c.disconnect();
-      await second.stop();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const second = await ctx.restart();
+    const c = await connectStomp(second.port);
+    await c.disconnect();
+    await second.stop();
   });
+});
 
+describe('cli: --daemonize', () => {
   // --daemonize returns once the broker listens in the background; `stop` stops it.
   test('--daemonize starts in the background and stop stops it', { timeout: 90_000 }, async () => {
     const dir = freshDir();

@@ -1,11 +1,11 @@
 /** Third-party clients against the broker: stompit (npm), stomp.py, Net::Stomp and the Ruby stomp gem (Debian). */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import stompit from 'stompit';
 import {
-  type Broker, bodies, connectStomp, REPO_ROOT, sendConfirmed, sendMany, startBroker, subscribe, uniqueDest,
+  bodies, connectStomp, REPO_ROOT, sendConfirmed, sendMany, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 type Client = stompit.Client;
@@ -118,19 +118,13 @@ function disconnect(client: Client): Promise<void> {
 }
 
 describe('clients', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   // A stock STOMP client (stompit) publishes and consumes with client-individual ACKs.
   test('stompit: publish and subscribe with client ack', async () => {
     const dest = uniqueDest('queue', 'stompit');
-    const consumer = await stompitConnect(broker.port);
-    const producer = await stompitConnect(broker.port);
+    const consumer = await stompitConnect(ctx.broker.port);
+    const producer = await stompitConnect(ctx.broker.port);
     consumer.on('error', () => {});
     producer.on('error', () => {});
     const inbox = new Inbox();
@@ -157,7 +151,7 @@ describe('clients', () => {
     await disconnect(producer);
 
     // Every message was acknowledged: nothing comes back to the next consumer.
-    const raw = await connectStomp(broker.port);
+    const raw = await connectStomp(ctx.broker.port);
     await sendConfirmed(raw, dest, 'sentinel');
     await subscribe(raw, dest, 'check');
     assert.equal((await raw.expectFrame('MESSAGE')).body.toString(), 'sentinel');
@@ -167,7 +161,7 @@ describe('clients', () => {
   // stompit with ack:client where the last ACK covers the earlier messages, plus a transaction.
   test('stompit: cumulative client ack and a committed transaction', async () => {
     const dest = uniqueDest('queue', 'stompit-tx');
-    const client = await stompitConnect(broker.port);
+    const client = await stompitConnect(ctx.broker.port);
     client.on('error', () => {});
     const inbox = new Inbox();
     client.subscribe({ destination: dest, ack: 'client' }, inbox.listener);
@@ -183,7 +177,7 @@ describe('clients', () => {
     await withReceipt((onReceipt) => client.ack(received[2].message, {}, { onReceipt }));
     await disconnect(client);
 
-    const raw = await connectStomp(broker.port);
+    const raw = await connectStomp(ctx.broker.port);
     await sendConfirmed(raw, dest, 'sentinel');
     await subscribe(raw, dest, 'check');
     assert.deepEqual(bodies([await raw.expectFrame('MESSAGE')]), ['sentinel']);
@@ -196,7 +190,7 @@ describe('clients', () => {
       const dest = uniqueDest('queue', 'python');
       const script = path.join(REPO_ROOT, 'test', 'integration', 'python', 'stomp_client.py');
       const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(PYTHON!, [script, '127.0.0.1', String(broker.port), dest], { timeout: 60_000 },
+        execFile(PYTHON!, [script, '127.0.0.1', String(ctx.broker.port), dest], { timeout: 60_000 },
           (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
       });
       assert.equal(result.code, 0, `stomp_client.py failed:\n${result.stderr}\n${result.stdout}`);
@@ -209,7 +203,7 @@ describe('clients', () => {
       assert.equal(report.errors, 0);
 
       // Everything was acknowledged.
-      const raw = await connectStomp(broker.port);
+      const raw = await connectStomp(ctx.broker.port);
       await sendConfirmed(raw, dest, 'sentinel');
       await subscribe(raw, dest, 'check');
       assert.equal((await raw.expectFrame('MESSAGE')).body.toString(), 'sentinel');
@@ -221,7 +215,8 @@ describe('clients', () => {
     { skip: PERL_STOMP ? false : 'libnet-stomp-perl not installed', timeout: 90_000 }, async () => {
       const dest = uniqueDest('queue', 'perl');
       const script = path.join(REPO_ROOT, 'test', 'integration', 'perl', 'net_stomp_client.pl');
-      assert.deepEqual(await runClientScript('perl', [script], broker.port, dest), ['perl-0', 'perl-1', 'perl-2', 'perl-tx']);
+      assert.deepEqual(await runClientScript('perl', [script], ctx.broker.port, dest),
+        ['perl-0', 'perl-1', 'perl-2', 'perl-tx']);
       await expectOnly(dest, 'sentinel');
     });
 
@@ -230,7 +225,8 @@ describe('clients', () => {
     { skip: RUBY_STOMP ? false : 'ruby-stomp not installed', timeout: 90_000 }, async () => {
       const dest = uniqueDest('queue', 'ruby');
       const script = path.join(REPO_ROOT, 'test', 'integration', 'ruby', 'stomp_gem_client.rb');
-      assert.deepEqual(await runClientScript('ruby', [script], broker.port, dest), ['ruby-0', 'ruby-1', 'ruby-2', 'ruby-tx']);
+      assert.deepEqual(await runClientScript('ruby', [script], ctx.broker.port, dest),
+        ['ruby-0', 'ruby-1', 'ruby-2', 'ruby-tx']);
       await expectOnly(dest, 'sentinel');
     });
 
@@ -243,11 +239,11 @@ describe('clients', () => {
     test(`${name}: SUBSCRIBE with a receipt to a queue holding 300 messages gets the RECEIPT first`,
       { skip, timeout: 90_000 }, async () => {
         const dest = uniqueDest('queue', `${command}-subrcpt`);
-        const producer = await connectStomp(broker.port);
+        const producer = await connectStomp(ctx.broker.port);
         await sendMany(producer, dest, Array.from({ length: 300 }, (_, i) => `m${i}`));
         producer.close();
         const script = path.join(REPO_ROOT, 'test', 'integration', file);
-        const out = await runClientScript(command, [script], broker.port, dest, '300');
+        const out = await runClientScript(command, [script], ctx.broker.port, dest, '300');
         assert.deepEqual(out, ['300 first: RECEIPT']);
         await expectOnly(dest, 'sentinel');
       });
@@ -255,7 +251,7 @@ describe('clients', () => {
 
   /** Everything sent to `dest` was acknowledged: a new consumer gets only a fresh `marker`. */
   async function expectOnly(dest: string, marker: string): Promise<void> {
-    const raw = await connectStomp(broker.port);
+    const raw = await connectStomp(ctx.broker.port);
     await sendConfirmed(raw, dest, marker);
     await subscribe(raw, dest, 'check');
     assert.equal((await raw.expectFrame('MESSAGE')).body.toString(), marker);

@@ -1,19 +1,13 @@
 /** CONNECT / STOMP, protocol negotiation and the errors around connecting (STOMP 1.2 "Connecting"). */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Broker, connectStomp, RawClient, startBroker } from '../helpers/broker.js';
+import { connectStomp, RawClient, useBroker } from '../helpers/broker.js';
 
 describe('connect', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   async function negotiate(acceptVersion: string | undefined): Promise<Record<string, string>> {
-    const client = await connectStomp(broker.port, { 'accept-version': acceptVersion });
+    const client = await connectStomp(ctx.broker.port, { 'accept-version': acceptVersion });
     try {
       return client.connected!.headers;
     } finally {
@@ -23,14 +17,14 @@ describe('connect', () => {
 
   // A CONNECT frame is answered with CONNECTED (STOMP 1.2 "CONNECT or STOMP Frame").
   test('CONNECT is answered with CONNECTED', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     assert.equal(client.connected!.command, 'CONNECTED');
     await client.disconnect();
   });
 
   // 1.2 clients may send STOMP instead of CONNECT; the server answers CONNECTED.
   test('STOMP command is answered with CONNECTED', async () => {
-    const client = await connectStomp(broker.port, {}, { command: 'STOMP' });
+    const client = await connectStomp(ctx.broker.port, {}, { command: 'STOMP' });
     assert.equal(client.connected!.headers.version, '1.2');
     await client.disconnect();
   });
@@ -53,7 +47,7 @@ describe('connect', () => {
 
   // No common version: ERROR whose `version` header lists the server's versions, then close.
   test('accept-version 2.0 gets ERROR listing 1.0,1.1,1.2 and a close', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('CONNECT', { 'accept-version': '2.0', host: '/' });
     const error = await client.expectErrorAndClose();
     const versions = error.headers.version.split(',').map((v) => v.trim()).sort();
@@ -85,7 +79,7 @@ describe('connect', () => {
 
   // Any frame other than CONNECT/STOMP before connecting is an error; the server closes after ERROR.
   test('SEND before CONNECT gets ERROR and a close', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('SEND', { destination: '/queue/never' }, 'x');
     const error = await client.expectErrorAndClose();
     assert.ok(error.headers.message);
@@ -93,14 +87,14 @@ describe('connect', () => {
 
   // SUBSCRIBE before CONNECT is also refused.
   test('SUBSCRIBE before CONNECT gets ERROR and a close', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('SUBSCRIBE', { destination: '/queue/never', id: '1' });
     await client.expectErrorAndClose();
   });
 
   // A second CONNECT on a connected session is a protocol error.
   test('second CONNECT gets ERROR', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     await client.frame('CONNECT', { 'accept-version': '1.2', host: '/' });
     const error = await client.expectErrorAndClose();
     assert.ok(error.headers.message);
@@ -108,28 +102,28 @@ describe('connect', () => {
 
   // An unknown command is an error; the server closes after ERROR (STOMP 1.2 "ERROR").
   test('unknown command gets ERROR and a close', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     await client.frame('FLY', { to: 'moon' });
     await client.expectErrorAndClose();
   });
 
   // An unknown command before CONNECT is refused too.
   test('unknown command before CONNECT gets ERROR and a close', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('HELLO', {});
     await client.expectErrorAndClose();
   });
 
   // Commands are case-sensitive: "connect" is not CONNECT.
   test('lower-case connect is not a command', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('connect', { 'accept-version': '1.2', host: '/' });
     await client.expectErrorAndClose();
   });
 
   // ERROR for a frame that asked for a receipt carries receipt-id (STOMP 1.2 "ERROR").
   test('ERROR carries receipt-id of the offending frame', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     // SEND without destination is invalid.
     await client.frame('SEND', { receipt: 'bad-send-77' }, 'x');
     const error = await client.expectErrorAndClose();
@@ -138,7 +132,7 @@ describe('connect', () => {
 
   // A bad frame before CONNECT that asked for a receipt: the ERROR carries it too.
   test('ERROR before CONNECT carries receipt-id', async () => {
-    const client = await RawClient.connect(broker.port);
+    const client = await RawClient.connect(ctx.broker.port);
     await client.frame('SUBSCRIBE', { destination: '/queue/x', id: '1', receipt: 'early-1' });
     const error = await client.expectErrorAndClose();
     assert.equal(error.headers['receipt-id'], 'early-1');
@@ -146,7 +140,7 @@ describe('connect', () => {
 
   // An ERROR frame has a `message` header, and its body (when present) is described by content-length/type.
   test('ERROR has a message header and a readable body', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     await client.frame('UNSUBSCRIBE', { id: 'nope' });
     const error = await client.expectErrorAndClose();
     assert.ok(error.headers.message.length > 0);
@@ -156,8 +150,8 @@ describe('connect', () => {
   // A client that never sends CONNECT, or stalls mid-CONNECT, is dropped after the connect deadline (10 s).
   test('no CONNECT within the deadline: ERROR and a close (silent and partial CONNECT)', { timeout: 60_000 },
     async () => {
-      const silent = await RawClient.connect(broker.port);
-      const partial = await RawClient.connect(broker.port);
+      const silent = await RawClient.connect(ctx.broker.port);
+      const partial = await RawClient.connect(ctx.broker.port);
       await partial.send('CONNECT\naccept-version:1.2\n');
       // Both deadlines run at once, so the test waits for one deadline, not two.
       const [error] = await Promise.all([silent.expectErrorAndClose(30_000), partial.expectClosed(30_000)]);
@@ -166,7 +160,7 @@ describe('connect', () => {
 
   // The broker keeps serving new clients after refusing others.
   test('a new client connects after the errors above', async () => {
-    const client = await connectStomp(broker.port);
+    const client = await connectStomp(ctx.broker.port);
     await client.disconnect();
   });
 });

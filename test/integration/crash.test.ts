@@ -4,10 +4,12 @@
  * (redelivered or not) unless it was acked, and no message whose ACK was receipted comes back. (An ACK
  * written but not receipted before the kill may or may not have taken effect: its message may go either way.)
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectStomp, encodeFrame, type RawClient, subscribe, uniqueDest } from '../helpers/broker.js';
-import { DataDir, killHub, nextMessage, subscribeTo } from '../helpers/jobs.js';
+import {
+  connectStomp, encodeFrame, killHub, type RawClient, subscribe, uniqueDest, useBroker,
+} from '../helpers/broker.js';
+import { nextMessage, subscribeTo } from '../helpers/jobs.js';
 
 /** Most SENDs the producer attempts; the hub is killed long before. */
 const MAX_MESSAGES = 5000;
@@ -35,14 +37,11 @@ function isClosedError(err: unknown): boolean {
 }
 
 describe('crash: kill -9 of the hub mid-stream', () => {
-  const dir = new DataDir();
-  after(async () => {
-    await dir.remove();
-  });
+  const ctx = useBroker();
 
   // Receipted SENDs survive kill -9 (possibly redelivered); receipted ACKs are never undone.
   test('every receipted SEND is delivered after the restart, no receipted ACK comes back', { timeout: 60_000 }, async (t) => {
-    const broker = await dir.start();
+    const { broker } = ctx;
     const queue = uniqueDest('queue', 'crash');
     const written = new Set<number>(); // SENDs written to the socket
     const sendReceipted = new Set<number>();
@@ -111,8 +110,8 @@ describe('crash: kill -9 of the hub mid-stream', () => {
     assert.ok(sendReceipted.size >= KILL_AFTER_RECEIPTS, `${sendReceipted.size} SEND receipts before the kill`);
     for (const seq of ackReceipted) assert.ok(sendReceipted.has(seq) || written.has(seq), `acked ${seq} was sent`);
 
-    // A new broker on the same data directory: drain the queue.
-    const restarted = await dir.start();
+    // A new broker on the same data directory (the hub is dead already: restart only starts it): drain the queue.
+    const restarted = await ctx.restart();
     // A receipted SEND must come back unless it was acked: an ACK the hub may have applied without its
     // RECEIPT reaching us (killed in between) may legitimately have removed it.
     const mustArrive = [...sendReceipted].filter((seq) => !ackWritten.has(seq));
@@ -158,15 +157,12 @@ describe('crash: kill -9 of the hub mid-stream', () => {
 });
 
 describe('crash: kill -9 of the hub right after deliveries', () => {
-  const dir = new DataDir();
-  after(async () => {
-    await dir.remove();
-  });
+  const ctx = useBroker();
 
   // A message a client has seen may be a duplicate after a crash, and says so: every MESSAGE read before
   // the kill comes back with redelivered:true (the hub records the delivery on disk before it leaves).
   test('every message a client saw before the kill comes back flagged redelivered', { timeout: 60_000 }, async () => {
-    const broker = await dir.start();
+    const { broker } = ctx;
     const queue = uniqueDest('queue', 'seen');
     const consumer = await connectStomp(broker.port);
     await subscribe(consumer, queue, 'c', { ack: 'client-individual', 'prefetch-count': 0 });
@@ -185,7 +181,7 @@ describe('crash: kill -9 of the hub right after deliveries', () => {
       if (more.command === 'MESSAGE') seen.add(seqOf(more.body));
     }
 
-    const restarted = await dir.start();
+    const restarted = await ctx.restart(); // the hub is dead already: this only starts a new one
     const reader = await connectStomp(restarted.port);
     await subscribe(reader, queue, 'r', { 'prefetch-count': 0 });
     const unflagged: number[] = [];

@@ -4,9 +4,7 @@
  */
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  type Broker, connectStomp, type RawClient, sendConfirmed, shareBroker, uniqueDest,
-} from '../helpers/broker.js';
+import { connectStomp, type RawClient, sendConfirmed, uniqueDest, useBroker } from '../helpers/broker.js';
 import { drainQuiet, nextMessage, nextMessages, subscribeTo, text, withReceipt } from '../helpers/jobs.js';
 
 /** How one style names a durable subscription on SUBSCRIBE and ends it on UNSUBSCRIBE. */
@@ -37,25 +35,20 @@ const RABBITMQ: Style = {
 };
 
 describe('durable topic subscriptions', () => {
-  let broker: Broker;
-  let producer: RawClient;
+  const ctx = useBroker({ producer: true });
   const clients: RawClient[] = [];
-  shareBroker((b, p) => {
-    broker = b;
-    producer = p;
-  });
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
 
   async function connect(headers: Record<string, string> = {}): Promise<RawClient> {
-    const c = await connectStomp(broker.port, headers);
+    const c = await connectStomp(ctx.broker.port, headers);
     clients.push(c);
     return c;
   }
 
   async function publish(topic: string, bodyList: string[]): Promise<void> {
-    for (const body of bodyList) await sendConfirmed(producer, topic, body);
+    for (const body of bodyList) await sendConfirmed(ctx.producer, topic, body);
   }
 
   /** Connects and subscribes durably (auto ack) in `style`; `tag` keeps names apart between tests. */

@@ -2,36 +2,30 @@
  * Destination policies from `--config`: fan-out (a topic's or a queue's messages copied into queues),
  * bounded queues (`maxLength` with overflow `reject` or `drop-head`), and refusal of an invalid file.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import {
-  type Broker, BROKER_BIN, freshDir, type RawClient, type ReceivedFrame, REPO_ROOT, sendConfirmed,
-} from '../helpers/broker.js';
-import {
-  ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, removeConfig, startWithConfig, text,
+  BROKER_BIN, freshDir, type RawClient, type ReceivedFrame, removeConfig, REPO_ROOT, sendConfirmed, useBroker,
   writeConfig,
-} from '../helpers/jobs.js';
+} from '../helpers/broker.js';
+import { ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, text } from '../helpers/jobs.js';
 
 describe('fan-out and bounded queues', () => {
-  let broker: Broker;
-  const pool = new ClientPool(() => broker.port);
-  const connect = () => pool.connect();
-  const consumer = (dest: string, headers: Record<string, string | number> = {}) => pool.consumer(dest, headers);
-  before(async () => {
-    broker = await startWithConfig({
+  const ctx = useBroker({
+    config: {
       destinations: {
         '/topic/uploads': { fanout: ['/queue/fan-a', '/queue/fan-b'] },
         '/queue/in': { fanout: ['/queue/in-a', '/queue/in-b'] },
         '/queue/bounded-reject': { maxLength: 3, overflow: 'reject' },
         '/queue/bounded-drop': { maxLength: 3, overflow: 'drop-head' },
       },
-    });
+    },
   });
-  after(async () => {
-    await broker?.stop();
-  });
+  const pool = new ClientPool(() => ctx.broker.port);
+  const connect = () => pool.connect();
+  const consumer = (dest: string, headers: Record<string, string | number> = {}) => pool.consumer(dest, headers);
   afterEach(() => {
     pool.closeAll();
   });
@@ -118,7 +112,7 @@ describe('fan-out and bounded queues', () => {
     assert.deepEqual((await nextMessages(c, 3)).map(text), ['d3', 'd4', 'd5']);
     assert.deepEqual(await drainQuiet(c), []);
     c.close();
-    await expectOnlyMarker(broker.port, dest);
+    await expectOnlyMarker(ctx.broker.port, dest);
   });
 });
 

@@ -2,12 +2,12 @@
  * Producer flow control (`--max-memory`): past the high-water mark producers stop being read, and
  * resume once consumers drain the queues. Nothing is lost on the way.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
-  BROKER_BIN, type Broker, connectStomp, encodeFrame, eventually, type RawClient, REPO_ROOT, sleep, startBroker,
-  subscribe, uniqueDest,
+  type Broker, BROKER_BIN, connectStomp, encodeFrame, eventually, type RawClient, REPO_ROOT, sleep, subscribe,
+  uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 const N = 400;
@@ -39,30 +39,24 @@ function depth(broker: Broker, dest: string): Promise<number> {
 describe('flow control: --max-memory 64k', () => {
   // The watermark is broker-wide: a test that leaves messages queued (a failing todo does) would keep
   // every later producer paused. So each test here has a broker of its own, started in beforeEach.
-  let broker: Broker;
-  beforeEach(async () => {
-    broker = await startBroker(['--max-memory', '64k']);
-  });
-  afterEach(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--max-memory', '64k'], perTest: true });
 
   // Past the watermark a producer is not read (its next SEND is not answered) until consumers drain.
   test('a producer is paused past the watermark and resumes once a consumer drains; nothing is lost',
     { timeout: 90_000 }, async () => {
       const dest = uniqueDest('queue', 'flow');
-      const flooder = await connectStomp(broker.port);
+      const flooder = await connectStomp(ctx.broker.port);
       const sent = await flood(flooder, dest);
       // 60 messages of ~1.1 KiB are over 64 KiB: from then on the broker is past its watermark.
-      await eventually(async () => (await depth(broker, dest)) >= 60, 30_000, 100);
+      await eventually(async () => (await depth(ctx.broker, dest)) >= 60, 30_000, 100);
       // A producer that publishes now gets its first SEND through (and is marked a producer) ...
-      const late = await connectStomp(broker.port);
+      const late = await connectStomp(ctx.broker.port);
       await late.frame('SEND', { destination: dest, receipt: 'b1' }, 'b1');
       await late.expectReceipt('b1');
       // ... and is paused: its next SEND is not read while the queue stays over the watermark.
       await late.frame('SEND', { destination: dest, receipt: 'b2' }, 'b2');
       await late.expectNoFrame(500);
-      const consumer = await connectStomp(broker.port);
+      const consumer = await connectStomp(ctx.broker.port);
       await subscribe(consumer, dest, 's');
       const got = await consumer.expectFrames('MESSAGE', N + 2, 60_000);
       const bodies = got.map((m) => m.body.toString());
@@ -80,8 +74,8 @@ describe('flow control: --max-memory 64k', () => {
     timeout: 60_000,
   }, async () => {
     const dest = uniqueDest('queue', 'flow-hb');
-    const producer = await connectStomp(broker.port, { 'heart-beat': '200,0' });
-    const consumer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port, { 'heart-beat': '200,0' });
+    const consumer = await connectStomp(ctx.broker.port);
     try {
       await flood(producer, dest);
       // Beat well within the promised interval for ~2 s while (at some point) paused.
@@ -109,7 +103,7 @@ describe('flow control: --max-memory 64k', () => {
     timeout: 60_000,
   }, async () => {
     const dest = uniqueDest('queue', 'flow-self');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     try {
       await subscribe(c, dest, 's', { ack: 'client-individual' });
       await c.send(Buffer.concat(Array.from({ length: N }, (_, i) =>
@@ -130,9 +124,9 @@ describe('flow control: --max-memory 64k', () => {
   // A consumer-only connection is never paused: it receives (and ACKs) while producers are held.
   test('a consumer keeps receiving while producers are paused', { timeout: 90_000 }, async () => {
     const dest = uniqueDest('queue', 'flow-cons');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     const sent = await flood(producer, dest);
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's', { ack: 'client-individual' });
     for (let i = 0; i < sent.length; i++) {
       const m = await consumer.expectFrame('MESSAGE', 30_000);

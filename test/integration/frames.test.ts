@@ -1,8 +1,8 @@
 /** Frame syntax on the wire: splitting, batching, escaping, EOLs, content-length, limits, bad input. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, encodeFrame, escapeHeader, RawClient, startBroker, subscribe, uniqueDest,
+  bodies, connectStomp, encodeFrame, escapeHeader, RawClient, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 /** Yields to the event loop so consecutive writes leave as separate TCP segments (not asserted). */
@@ -22,18 +22,12 @@ function pseudoRandomBytes(n: number, seed: number): Buffer {
 }
 
 describe('frames', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   /** A consumer subscribed (auto ack) to a fresh queue. */
   async function consumer(version = '1.2'): Promise<{ client: RawClient; dest: string }> {
     const dest = uniqueDest('queue', 'frames');
-    const client = await connectStomp(broker.port, { 'accept-version': version });
+    const client = await connectStomp(ctx.broker.port, { 'accept-version': version });
     await subscribe(client, dest, 'sub-0');
     return { client, dest };
   }
@@ -41,7 +35,7 @@ describe('frames', () => {
   // The frame stream is a byte stream: a frame may arrive split at any byte ("Augmented BNF").
   test('CONNECT and SEND written one byte at a time are parsed', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await RawClient.connect(broker.port);
+    const tx = await RawClient.connect(ctx.broker.port);
     const bytes = Buffer.concat([
       encodeFrame('CONNECT', { 'accept-version': '1.2', host: '/' }),
       encodeFrame('SEND', { destination: dest, 'content-type': 'text/plain', receipt: 'bytewise' }, 'one byte at a time'),
@@ -63,7 +57,7 @@ describe('frames', () => {
   // A split between any two bytes (two writes per frame, at every offset) yields the same frame.
   test('SEND split in two at every offset', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     const frame = (i: number) => encodeFrame('SEND', { destination: dest, 'x-i': i }, `split-${i}`);
     const length = frame(0).length;
     for (let i = 1; i < length; i++) {
@@ -81,7 +75,7 @@ describe('frames', () => {
   // Many frames in one write are all processed, in order ("frame-stream = 1*frame").
   test('100 SENDs in one write all arrive in order', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 100 }, (_, i) => `batch-${i}`);
     // EOLs between frames are allowed (heart-beats / optional trailing EOLs).
     await tx.send(Buffer.concat(sent.map((b, i) => Buffer.concat([
@@ -95,7 +89,7 @@ describe('frames', () => {
   // 1.2: \c \n \\ \r in header values are escapes; the value round-trips SEND → MESSAGE ("Value Encoding").
   test('1.2 header escapes survive a round trip', async () => {
     const { client: rx, dest } = await consumer('1.2');
-    const tx = await connectStomp(broker.port, { 'accept-version': '1.2' });
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.2' });
     const value = 'a:b\nc\\d\re';
     await tx.frame('SEND', { destination: dest, 'x-escaped': escapeHeader(value, '1.2') }, 'esc');
     const msg = await rx.expectFrame('MESSAGE');
@@ -109,7 +103,7 @@ describe('frames', () => {
   // 1.2: header names are escaped too ("Value Encoding" applies to names and values).
   test('1.2 escaped header name round-trips', async () => {
     const { client: rx, dest } = await consumer('1.2');
-    const tx = await connectStomp(broker.port, { 'accept-version': '1.2' });
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.2' });
     await tx.frame('SEND', { destination: dest, [escapeHeader('x:name', '1.2')]: 'v' }, 'name');
     const msg = await rx.expectFrame('MESSAGE');
     assert.equal(msg.headers['x:name'], 'v');
@@ -120,7 +114,7 @@ describe('frames', () => {
   // 1.1 defines \c \n \\ as escapes as well.
   test('1.1 header escapes survive a round trip', async () => {
     const { client: rx, dest } = await consumer('1.1');
-    const tx = await connectStomp(broker.port, { 'accept-version': '1.1' });
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.1' });
     const value = 'p:q\nr\\s';
     await tx.frame('SEND', { destination: dest, 'x-escaped': escapeHeader(value, '1.1') }, 'esc11');
     const msg = await rx.expectFrame('MESSAGE');
@@ -132,7 +126,7 @@ describe('frames', () => {
   // 1.0 has no escaping: a backslash (and a colon in a value) arrive literally.
   test('1.0: no escaping, a backslash arrives literally', async () => {
     const { client: rx, dest } = await consumer('1.0');
-    const tx = await connectStomp(broker.port, { 'accept-version': '1.0' });
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.0' });
     await tx.frame('SEND', { destination: dest, 'x-raw': 'a\\nb\\c', 'x-colon': 'k:v' }, 'raw');
     const msg = await rx.expectFrame('MESSAGE');
     assert.equal(msg.headers['x-raw'], 'a\\nb\\c');
@@ -144,7 +138,7 @@ describe('frames', () => {
   // 1.2 lines may end in CRLF ("EOL = [CR] LF"); the CR is not part of the value.
   test('1.2 CRLF line endings', async () => {
     const { client: rx, dest } = await consumer('1.2');
-    const tx = await RawClient.connect(broker.port);
+    const tx = await RawClient.connect(ctx.broker.port);
     await tx.send('CONNECT\r\naccept-version:1.2\r\nhost:/\r\n\r\n\0');
     await tx.expectFrame('CONNECTED');
     tx.version = '1.2';
@@ -161,7 +155,7 @@ describe('frames', () => {
   // Repeated header entries: only the first counts ("Repeated Header Entries").
   test('repeated header: the first value wins', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', [['destination', dest], ['x-rep', 'first'], ['x-rep', 'second'],
       ['destination', '/queue/elsewhere']], 'rep');
     const msg = await rx.expectFrame('MESSAGE');
@@ -174,7 +168,7 @@ describe('frames', () => {
   // content-length lets a body hold NUL octets; the MESSAGE gives the exact bytes back ("Body").
   test('content-length body with NUL bytes', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     const body = Buffer.from([0, 1, 0, 2, 0xff, 0, 0, 3, 0]);
     await tx.frame('SEND', { destination: dest, 'content-length': body.length,
       'content-type': 'application/octet-stream' }, body);
@@ -188,7 +182,7 @@ describe('frames', () => {
   // An empty body with content-length:0 is a valid frame.
   test('content-length 0: empty body', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: dest, 'content-length': 0 });
     const msg = await rx.expectFrame('MESSAGE');
     assert.equal(msg.body.length, 0);
@@ -199,7 +193,7 @@ describe('frames', () => {
   // User-defined headers and content-type travel from SEND to MESSAGE ("SEND": other headers are passed on).
   test('custom headers and content-type pass through', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: dest, 'content-type': 'application/json;charset=utf-8',
       'x-custom': 'hello', 'correlation-id': 'c-42', 'x-app-rank': 7 }, '{"a":1}');
     const msg = await rx.expectFrame('MESSAGE');
@@ -215,7 +209,7 @@ describe('frames', () => {
   // Broker-set MESSAGE headers cannot be forged by the sender (message-id, subscription, destination).
   test('SEND cannot forge message-id or subscription', async () => {
     const { client: rx, dest } = await consumer();
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: dest, 'message-id': 'forged', subscription: 'forged' }, 'f');
     const msg = await rx.expectFrame('MESSAGE');
     assert.notEqual(msg.headers['message-id'], 'forged');
@@ -226,55 +220,55 @@ describe('frames', () => {
 
   // An undefined escape sequence (\t) is a fatal protocol error in 1.2 ("Value Encoding").
   test('bad escape \\t gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port, { 'accept-version': '1.2' });
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.2' });
     await tx.frame('SEND', { destination: '/queue/bad-escape', 'x-bad': 'a\\tb' }, 'x');
     await tx.expectErrorAndClose();
   });
 
   // A content-length that does not match the body (no NUL after it) is an error ("Body").
   test('lying content-length gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: '/queue/liar', 'content-length': 3 }, 'hello world');
     await tx.expectErrorAndClose();
   });
 
   // content-length must be a number.
   test('non-numeric content-length gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: '/queue/nan', 'content-length': 'abc' }, 'x');
     await tx.expectErrorAndClose();
   });
 
   // Servers may limit frame size; before CONNECT the limit is 64 KiB and an oversized frame is refused.
   test('frame larger than 64 KiB before CONNECT gets ERROR and a close', async () => {
-    const tx = await RawClient.connect(broker.port);
+    const tx = await RawClient.connect(ctx.broker.port);
     await tx.frame('CONNECT', { 'accept-version': '1.2', host: '/', 'x-pad': 'p'.repeat(70 * 1024) });
     await tx.expectErrorAndClose(10_000);
   });
 
   // A header line needs a colon ("header = header-name ':' header-value").
   test('header line without a colon gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.send(`SEND\ndestination:/queue/nocolon\nthis line has no colon\n\nbody\0`);
     await tx.expectErrorAndClose();
   });
 
   // A header line without a colon before CONNECT is refused too.
   test('CONNECT with a header line without a colon gets ERROR', async () => {
-    const tx = await RawClient.connect(broker.port);
+    const tx = await RawClient.connect(ctx.broker.port);
     await tx.send('CONNECT\naccept-version:1.2\nbroken\n\n\0');
     await tx.expectErrorAndClose();
   });
 
   // Garbage is not STOMP: the broker answers ERROR and/or closes, and keeps serving others.
   test('garbage bytes: ERROR/close, and the broker still serves a new client', async () => {
-    const tx = await RawClient.connect(broker.port);
+    const tx = await RawClient.connect(ctx.broker.port);
     await tx.send(Buffer.concat([Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x0a]), pseudoRandomBytes(4096, 0x5eed),
       Buffer.from('\n\n\0')]));
     // ERROR is optional for garbage, the close is not. The connect timeout is 10 s: this must come first.
     await tx.expectClosed(8000);
     const { client: rx, dest } = await consumer();
-    const ok = await connectStomp(broker.port);
+    const ok = await connectStomp(ctx.broker.port);
     await ok.frame('SEND', { destination: dest }, 'still alive');
     const msg = await rx.expectFrame('MESSAGE');
     assert.equal(msg.body.toString(), 'still alive');
@@ -284,7 +278,7 @@ describe('frames', () => {
 
   // A frame that is not a command at all (binary junk then NUL) after CONNECT is refused.
   test('binary junk after CONNECT gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.send(Buffer.concat([pseudoRandomBytes(512, 42).map((b) => (b === 0 || b === 10 || b === 13 ? 65 : b)),
       Buffer.from('\n\n\0')]));
     await tx.expectErrorAndClose();
@@ -292,20 +286,14 @@ describe('frames', () => {
 });
 
 describe('frames: --max-frame-size 65536', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker(['--max-frame-size', '65536']);
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--max-frame-size', '65536'] });
 
   // A frame within the configured limit is accepted.
   test('a 32 KiB body is accepted', async () => {
     const dest = uniqueDest('queue', 'size');
-    const rx = await connectStomp(broker.port);
+    const rx = await connectStomp(ctx.broker.port);
     await subscribe(rx, dest, 's');
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     const body = Buffer.alloc(32 * 1024, 0x61);
     await tx.frame('SEND', { destination: dest, 'content-length': body.length }, body);
     const msg = await rx.expectFrame('MESSAGE');
@@ -316,7 +304,7 @@ describe('frames: --max-frame-size 65536', () => {
 
   // A frame over --max-frame-size is refused with ERROR and a close (content-length given).
   test('a body over the limit (content-length) gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     const body = Buffer.alloc(70 * 1024, 0x62);
     await tx.frame('SEND', { destination: '/queue/too-big', 'content-length': body.length }, body);
     await tx.expectErrorAndClose(10_000);
@@ -324,14 +312,14 @@ describe('frames: --max-frame-size 65536', () => {
 
   // The limit also applies to a body read up to its NUL (no content-length).
   test('a body over the limit (no content-length) gets ERROR and a close', async () => {
-    const tx = await connectStomp(broker.port);
+    const tx = await connectStomp(ctx.broker.port);
     await tx.frame('SEND', { destination: '/queue/too-big' }, 'z'.repeat(70 * 1024));
     await tx.expectErrorAndClose(10_000);
   });
 
   // Oversized frames of one client leave other clients unaffected.
   test('the broker still serves after an oversized frame', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.disconnect();
   });
 });

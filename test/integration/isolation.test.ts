@@ -2,13 +2,10 @@
  * Process isolation: each client lives in its own session process, so one client's crash, half frame
  * or misbehaviour does not touch the others; and connection limits.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  type Broker, bodies, connectStomp, eventually, freshDir, isAlive, RawClient, sendConfirmed, sendMany, startBroker,
-  subscribe, uniqueDest,
+  bodies, connectStomp, eventually, isAlive, RawClient, sendConfirmed, sendMany, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 /** The session process pid from CONNECTED's `session` header (`session-<pid>-<n>`). */
@@ -19,22 +16,16 @@ function sessionPid(client: RawClient): number {
 }
 
 describe('isolation', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker(['--prefork', '8']);
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--prefork', '8'] });
 
   // Every client has its own session process, distinct from the hub.
   test('each connection is served by its own process', async () => {
-    const a = await connectStomp(broker.port);
-    const b = await connectStomp(broker.port);
+    const a = await connectStomp(ctx.broker.port);
+    const b = await connectStomp(ctx.broker.port);
     const pa = sessionPid(a);
     const pb = sessionPid(b);
     assert.notEqual(pa, pb);
-    assert.notEqual(pa, broker.pid);
+    assert.notEqual(pa, ctx.broker.pid);
     assert.ok(isAlive(pa) && isAlive(pb));
     a.close();
     b.close();
@@ -44,9 +35,9 @@ describe('isolation', () => {
   test('SIGKILL of a session: its 3 unacked messages go to another consumer, others keep working', { timeout: 120_000 },
     async () => {
       const dest = uniqueDest('queue', 'kill');
-      const bystander = await connectStomp(broker.port);
-      const producer = await connectStomp(broker.port);
-      const victim = await connectStomp(broker.port);
+      const bystander = await connectStomp(ctx.broker.port);
+      const producer = await connectStomp(ctx.broker.port);
+      const victim = await connectStomp(ctx.broker.port);
       await subscribe(victim, dest, 'v', { ack: 'client' });
       await sendMany(producer, dest, ['k1', 'k2', 'k3']);
       await victim.expectFrames('MESSAGE', 3);
@@ -55,7 +46,7 @@ describe('isolation', () => {
       await victim.expectClosed(10_000);
       await eventually(() => !isAlive(pid), 10_000);
 
-      const heir = await connectStomp(broker.port);
+      const heir = await connectStomp(ctx.broker.port);
       await subscribe(heir, dest, 'h', { ack: 'client' });
       const got = await heir.expectFrames('MESSAGE', 3, 20_000);
       assert.deepEqual(bodies(got), ['k1', 'k2', 'k3']);
@@ -72,11 +63,11 @@ describe('isolation', () => {
 
   // The hub replaces a killed session; new clients are still served.
   test('after a session is killed, new clients connect', { timeout: 60_000 }, async () => {
-    const victim = await connectStomp(broker.port);
+    const victim = await connectStomp(ctx.broker.port);
     process.kill(sessionPid(victim), 'SIGKILL');
     await victim.expectClosed(10_000);
     for (let i = 0; i < 3; i++) {
-      const c = await connectStomp(broker.port);
+      const c = await connectStomp(ctx.broker.port);
       await c.disconnect();
     }
   });
@@ -84,14 +75,14 @@ describe('isolation', () => {
   // A client that vanishes in the middle of a frame affects nobody; its half frame is never delivered.
   test('a client disconnecting mid-frame does not affect others', async () => {
     const dest = uniqueDest('queue', 'half');
-    const rx = await connectStomp(broker.port);
+    const rx = await connectStomp(ctx.broker.port);
     await subscribe(rx, dest, 's');
-    const half = await connectStomp(broker.port);
+    const half = await connectStomp(ctx.broker.port);
     const frame = Buffer.from(`SEND\ndestination:${dest}\ncontent-length:100\n\nonly part of the bo`);
     await half.send(frame);
     half.close();
     await half.expectClosed();
-    const other = await connectStomp(broker.port);
+    const other = await connectStomp(ctx.broker.port);
     await sendConfirmed(other, dest, 'whole');
     const m = await rx.expectFrame('MESSAGE');
     assert.equal(m.body.toString(), 'whole');
@@ -101,10 +92,10 @@ describe('isolation', () => {
 
   // Same before CONNECT: a half CONNECT that disappears leaves the broker serving.
   test('a client disconnecting in the middle of CONNECT does not affect others', async () => {
-    const half = await RawClient.connect(broker.port);
+    const half = await RawClient.connect(ctx.broker.port);
     await half.send('CONNECT\naccept-version:1.2\nho');
     half.close();
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.disconnect();
   });
 
@@ -114,7 +105,7 @@ describe('isolation', () => {
     const clients: RawClient[] = [];
     try {
       const connecting: Promise<RawClient>[] = [];
-      for (let i = 0; i < n; i++) connecting.push(connectStomp(broker.port, {}, { timeoutMs: 100_000 }));
+      for (let i = 0; i < n; i++) connecting.push(connectStomp(ctx.broker.port, {}, { timeoutMs: 100_000 }));
       const settled = await Promise.allSettled(connecting);
       for (const s of settled) if (s.status === 'fulfilled') clients.push(s.value);
       const failed = settled.filter((s) => s.status === 'rejected') as PromiseRejectedResult[];
@@ -135,19 +126,13 @@ describe('isolation', () => {
 });
 
 describe('isolation: --max-connections 2', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker(['--max-connections', '2']);
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--max-connections', '2'] });
 
   // Past the connection limit the client gets ERROR "too many connections" and a close.
   test('the 3rd client gets ERROR mentioning "too many connections"', async () => {
-    const a = await connectStomp(broker.port);
-    const b = await connectStomp(broker.port);
-    const c = await RawClient.connect(broker.port);
+    const a = await connectStomp(ctx.broker.port);
+    const b = await connectStomp(ctx.broker.port);
+    const c = await RawClient.connect(ctx.broker.port);
     await c.frame('CONNECT', { 'accept-version': '1.2', host: '/' });
     const error = await c.expectErrorAndClose(10_000);
     assert.match(`${error.headers.message}\n${error.body.toString()}`, /too many connections/i);
@@ -164,7 +149,7 @@ describe('isolation: --max-connections 2', () => {
   function connectWhenFree(): Promise<RawClient> {
     return eventually(async () => {
       try {
-        return await connectStomp(broker.port);
+        return await connectStomp(ctx.broker.port);
       } catch {
         return null;
       }
@@ -183,29 +168,21 @@ describe('isolation: --max-connections 2', () => {
 });
 
 describe('isolation: the hub dies', () => {
+  const ctx = useBroker();
+
   // Sessions exit when their hub is gone (no orphans), and a stale lock does not block the next broker.
   test('SIGKILL of the hub: clients are closed, sessions exit, a new broker takes the data dir', { timeout: 90_000 },
     async () => {
-      const dataDir = freshDir();
-      let runDir = '';
-      try {
-        const broker = await startBroker([], { dataDir });
-        // A SIGKILLed hub cannot remove its run directory (the bus socket's): the test does it below.
-        const { busPath } = JSON.parse(fs.readFileSync(path.join(dataDir, 'broker.json'), 'utf8')) as { busPath: string };
-        runDir = path.dirname(busPath);
-        const clients = [await connectStomp(broker.port), await connectStomp(broker.port)];
-        const pids = clients.map(sessionPid);
-        process.kill(broker.pid, 'SIGKILL');
-        await broker.exited;
-        for (const c of clients) await c.expectClosed(15_000);
-        await eventually(() => pids.every((pid) => !isAlive(pid)), 30_000);
-        const next = await startBroker([], { dataDir });
-        const c = await connectStomp(next.port);
-        await c.disconnect();
-        await next.stop();
-      } finally {
-        fs.rmSync(dataDir, { recursive: true, force: true });
-        if (runDir.includes('stomp-broker-')) fs.rmSync(runDir, { recursive: true, force: true });
-      }
+      const { broker } = ctx;
+      const clients = [await connectStomp(broker.port), await connectStomp(broker.port)];
+      const pids = clients.map(sessionPid);
+      process.kill(broker.pid, 'SIGKILL');
+      await broker.exited;
+      for (const c of clients) await c.expectClosed(15_000);
+      await eventually(() => pids.every((pid) => !isAlive(pid)), 30_000);
+      const next = await ctx.restart(); // the hub is dead already: this only starts a new one on its data dir
+      const c = await connectStomp(next.port);
+      await c.disconnect();
+      await next.stop();
     });
 });

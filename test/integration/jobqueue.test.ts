@@ -3,21 +3,15 @@
  * temp-fails it (NACK `retry-after` + `message`), gets it again, perm-fails it (NACK `requeue:false`), and
  * a reader finds it in the dead-letter queue with the reasons in its failure history.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Broker, connectStomp, type ReceivedFrame, sendConfirmed, startBroker } from '../helpers/broker.js';
+import { connectStomp, type ReceivedFrame, sendConfirmed, useBroker } from '../helpers/broker.js';
 import {
   ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, queueWithDlq, subscribeTo, text,
 } from '../helpers/jobs.js';
 
 describe('job queue (TheSchwartz flow)', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   // Enqueue → grab → temp-fail (retry later) → grab again → perm-fail → dead letter with its history.
   test('enqueue, temp-fail with retry-after, perm-fail with requeue:false, read the DLQ', async () => {
@@ -25,12 +19,12 @@ describe('job queue (TheSchwartz flow)', () => {
     const job = JSON.stringify({ funcname: 'MakeThumbnail', arg: { upload: 42 } });
 
     // Producer: persistent job, on disk once the RECEIPT arrives.
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, queue, job, { persistent: 'true', 'content-type': 'application/json' });
     await producer.disconnect();
 
     // Worker: one job at a time.
-    const worker = await connectStomp(broker.port);
+    const worker = await connectStomp(ctx.broker.port);
     await subscribeTo(worker, queue, 'worker', { ack: 'client-individual', 'prefetch-count': 1 });
     const grabbed = await nextMessage(worker);
     assert.equal(text(grabbed), job);
@@ -50,7 +44,7 @@ describe('job queue (TheSchwartz flow)', () => {
     await worker.disconnect();
 
     // Reader of the dead letters: the job, where it came from, and why it failed, each time.
-    const reader = await connectStomp(broker.port);
+    const reader = await connectStomp(ctx.broker.port);
     await subscribeTo(reader, dlq, 'dlq', { ack: 'client-individual' });
     const dead = await nextMessage(reader);
     assert.equal(text(dead), job);
@@ -65,21 +59,21 @@ describe('job queue (TheSchwartz flow)', () => {
     await reader.disconnect();
 
     // Nothing left anywhere.
-    await expectOnlyMarker(broker.port, queue);
-    await expectOnlyMarker(broker.port, dlq);
+    await expectOnlyMarker(ctx.broker.port, queue);
+    await expectOnlyMarker(ctx.broker.port, dlq);
   });
 
   // A worker that dies mid-job loses nothing: the job goes back to the head of the queue, flagged redelivered.
   test('a worker that dies mid-job: the job comes back, redelivered', async () => {
     const { queue } = queueWithDlq('jobs-dying');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, queue, 'job-1', { persistent: 'true' });
     await sendConfirmed(producer, queue, 'job-2', { persistent: 'true' });
-    const dying = await connectStomp(broker.port);
+    const dying = await connectStomp(ctx.broker.port);
     await subscribeTo(dying, queue, 'w', { ack: 'client-individual', 'prefetch-count': 1 });
     assert.equal(text(await nextMessage(dying)), 'job-1');
     dying.close(); // no DISCONNECT, no NACK: the connection just goes away
-    const next = await connectStomp(broker.port);
+    const next = await connectStomp(ctx.broker.port);
     await subscribeTo(next, queue, 'w', { ack: 'client-individual', 'prefetch-count': 1 });
     // The broker notices the vanished connection asynchronously, so the next worker may already hold
     // job-2 when job-1 returns: both arrive, and job-1 is flagged redelivered.

@@ -1,28 +1,21 @@
 /** Queue (point-to-point) semantics: competing consumers, FIFO, retention, MESSAGE headers. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, type RawClient, type ReceivedFrame, sendMany, startBroker, subscribe,
-  uniqueDest,
+  bodies, connectStomp, type RawClient, type ReceivedFrame, sendMany, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 describe('queues', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   // A queue message goes to exactly one of its consumers; together they get every message once.
   test('competing consumers: 200 messages, each delivered exactly once, both consumers get some', async () => {
     const dest = uniqueDest('queue', 'compete');
-    const a = await connectStomp(broker.port);
-    const b = await connectStomp(broker.port);
+    const a = await connectStomp(ctx.broker.port);
+    const b = await connectStomp(ctx.broker.port);
     await subscribe(a, dest, 'a');
     await subscribe(b, dest, 'b');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 200 }, (_, i) => `m-${i}`);
     await sendMany(producer, dest, sent);
 
@@ -62,9 +55,9 @@ describe('queues', () => {
   // A single consumer receives a queue's messages in the order they were sent.
   test('FIFO for a single consumer', async () => {
     const dest = uniqueDest('queue', 'fifo');
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 100 }, (_, i) => `fifo-${i}`);
     await sendMany(producer, dest, sent);
     assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 100)), sent);
@@ -75,12 +68,12 @@ describe('queues', () => {
   // FIFO also holds when every SEND travels in its own write and the consumer subscribes later.
   test('FIFO for messages queued before the consumer subscribes', async () => {
     const dest = uniqueDest('queue', 'fifo-late');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 30 }, (_, i) => `late-${i}`);
     for (const body of sent) await producer.frame('SEND', { destination: dest }, body);
     await producer.frame('SEND', { destination: dest, receipt: 'last' }, 'late-end');
     await producer.expectReceipt('last');
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's');
     assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 31)), [...sent, 'late-end']);
     producer.close();
@@ -90,10 +83,10 @@ describe('queues', () => {
   // A queue keeps messages sent while nobody is subscribed and delivers them on SUBSCRIBE.
   test('messages sent before anyone subscribes are kept', async () => {
     const dest = uniqueDest('queue', 'kept');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, dest, ['k1', 'k2', 'k3']);
     await producer.disconnect();
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's');
     assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 3)), ['k1', 'k2', 'k3']);
     consumer.close();
@@ -103,9 +96,9 @@ describe('queues', () => {
   for (const mode of ['auto', 'client', 'client-individual'] as const) {
     test(`MESSAGE headers in 1.2 ack:${mode}`, async () => {
       const dest = uniqueDest('queue', 'hdr');
-      const consumer = await connectStomp(broker.port, { 'accept-version': '1.2' });
+      const consumer = await connectStomp(ctx.broker.port, { 'accept-version': '1.2' });
       await subscribe(consumer, dest, `sub-${mode}`, { ack: mode });
-      const producer = await connectStomp(broker.port);
+      const producer = await connectStomp(ctx.broker.port);
       await sendMany(producer, dest, ['h1', 'h2']);
       const [m1, m2] = await consumer.expectFrames('MESSAGE', 2);
       for (const m of [m1, m2]) {
@@ -125,9 +118,9 @@ describe('queues', () => {
   for (const version of ['1.0', '1.1'] as const) {
     test(`MESSAGE headers in ${version}`, async () => {
       const dest = uniqueDest('queue', `hdr${version}`);
-      const consumer = await connectStomp(broker.port, { 'accept-version': version });
+      const consumer = await connectStomp(ctx.broker.port, { 'accept-version': version });
       await subscribe(consumer, dest, 'sid', { ack: 'client' });
-      const producer = await connectStomp(broker.port);
+      const producer = await connectStomp(ctx.broker.port);
       await sendMany(producer, dest, ['v']);
       const m = await consumer.expectFrame('MESSAGE');
       assert.equal(m.headers.subscription, 'sid');
@@ -141,9 +134,9 @@ describe('queues', () => {
   // Message ids are unique per message on a destination.
   test('message-id is unique per message', async () => {
     const dest = uniqueDest('queue', 'ids');
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, dest, Array.from({ length: 50 }, (_, i) => `id-${i}`));
     const got = await consumer.expectFrames('MESSAGE', 50);
     assert.equal(new Set(got.map((m) => m.headers['message-id'])).size, 50);
@@ -155,9 +148,9 @@ describe('queues', () => {
   test('queues are independent', async () => {
     const q1 = uniqueDest('queue', 'ind1');
     const q2 = uniqueDest('queue', 'ind2');
-    const consumer = await connectStomp(broker.port);
+    const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, q1, 's1');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendMany(producer, q2, ['other']);
     await sendMany(producer, q1, ['mine']);
     const m = await consumer.expectFrame('MESSAGE');
@@ -170,7 +163,7 @@ describe('queues', () => {
   // A SEND to a queue with its own subscriber on the same connection is delivered to itself.
   test('a connection can consume what it sends', async () => {
     const dest = uniqueDest('queue', 'self');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's');
     await c.frame('SEND', { destination: dest }, 'to myself');
     const m = await c.expectFrame('MESSAGE');
@@ -180,13 +173,7 @@ describe('queues', () => {
 });
 
 describe('queues: --offer-fanout 3', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker(['--offer-fanout', '3']);
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker({ args: ['--offer-fanout', '3'] });
 
   // With each message offered to 3 sessions at once, the first claim wins: still exactly-once delivery.
   test('3 competing client-individual consumers, 500 messages: each delivered exactly once', { timeout: 90_000 },
@@ -194,11 +181,11 @@ describe('queues: --offer-fanout 3', () => {
       const dest = uniqueDest('queue', 'fanout');
       const consumers: RawClient[] = [];
       for (let i = 0; i < 3; i++) {
-        const c = await connectStomp(broker.port);
+        const c = await connectStomp(ctx.broker.port);
         await subscribe(c, dest, `c${i}`, { ack: 'client-individual', 'prefetch-count': 5 });
         consumers.push(c);
       }
-      const producer = await connectStomp(broker.port);
+      const producer = await connectStomp(ctx.broker.port);
       const sent = Array.from({ length: 500 }, (_, i) => `f-${i}`);
       await sendMany(producer, dest, sent);
       const seen: string[] = [];

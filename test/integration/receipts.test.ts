@@ -2,20 +2,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, bodies, connectStomp, encodeFrame, type RawClient, sendConfirmed, shareBroker, subscribe, uniqueDest,
+  bodies, connectStomp, encodeFrame, sendConfirmed, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 describe('receipts', () => {
-  let broker: Broker;
-  let producer: RawClient;
-  shareBroker((b, p) => {
-    broker = b;
-    producer = p;
-  });
+  const ctx = useBroker({ producer: true });
 
   // Any client frame other than CONNECT may carry `receipt`; the server answers RECEIPT with receipt-id.
   test('RECEIPT for SEND', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('SEND', { destination: uniqueDest('queue', 'rs'), receipt: 'send-1' }, 'x');
     const r = await c.expectReceipt('send-1');
     assert.equal(r.body.length, 0);
@@ -24,7 +19,7 @@ describe('receipts', () => {
 
   // SUBSCRIBE with receipt.
   test('RECEIPT for SUBSCRIBE and UNSUBSCRIBE', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     const dest = uniqueDest('queue', 'rsub');
     await c.frame('SUBSCRIBE', { destination: dest, id: 'x', receipt: 'sub-1' });
     await c.expectReceipt('sub-1');
@@ -36,10 +31,10 @@ describe('receipts', () => {
   // ACK and NACK with receipt.
   test('RECEIPT for ACK and NACK', async () => {
     const dest = uniqueDest('queue', 'rack');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual' });
-    await sendConfirmed(producer, dest, 'm1');
-    await sendConfirmed(producer, dest, 'm2');
+    await sendConfirmed(ctx.producer, dest, 'm1');
+    await sendConfirmed(ctx.producer, dest, 'm2');
     const [m1, m2] = await c.expectFrames('MESSAGE', 2);
     await c.frame('ACK', { id: m1.headers.ack, receipt: 'ack-1' });
     await c.expectReceipt('ack-1');
@@ -50,7 +45,7 @@ describe('receipts', () => {
 
   // BEGIN, COMMIT and ABORT with receipt.
   test('RECEIPT for BEGIN, COMMIT and ABORT', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     for (const [cmd, tx, receipt] of [['BEGIN', 't1', 'b-1'], ['COMMIT', 't1', 'c-1'], ['BEGIN', 't2', 'b-2'],
       ['ABORT', 't2', 'a-1']]) {
       await c.frame(cmd, { transaction: tx, receipt });
@@ -61,7 +56,7 @@ describe('receipts', () => {
 
   // Receipts come back in the order the frames were sent.
   test('receipts keep frame order', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     const dest = uniqueDest('queue', 'rorder');
     const frames = [
       encodeFrame('SUBSCRIBE', { destination: dest, id: 'o', receipt: 'r0', ack: 'client' }),
@@ -79,7 +74,7 @@ describe('receipts', () => {
 
   // Receipt values are opaque: escaped characters come back as sent (1.2 escaping).
   test('receipt-id with escaped characters round-trips', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('SEND', { destination: uniqueDest('queue', 'resc'), receipt: 'odd\\cid\\\\x' }, 'x');
     await c.expectReceipt('odd:id\\x');
     c.close();
@@ -87,7 +82,7 @@ describe('receipts', () => {
 
   // DISCONNECT with receipt: the RECEIPT arrives, then the server closes the connection.
   test('RECEIPT for DISCONNECT, then the connection closes', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('DISCONNECT', { receipt: 'bye' });
     await c.expectReceipt('bye');
     await c.expectClosed();
@@ -96,14 +91,14 @@ describe('receipts', () => {
   // The DISCONNECT receipt means every earlier frame took effect: another connection then gets all SENDs.
   test('DISCONNECT receipt arrives after the preceding SENDs took effect', async () => {
     const dest = uniqueDest('queue', 'rdisc');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 200 }, (_, i) => `d-${i}`);
     await c.send(Buffer.concat([...sent.map((b) => encodeFrame('SEND', { destination: dest }, b)),
       encodeFrame('DISCONNECT', { receipt: 'flushed' })]));
     await c.expectReceipt('flushed');
     await c.expectClosed();
     // Only now does a consumer appear; everything must already be in the queue.
-    const rx = await connectStomp(broker.port);
+    const rx = await connectStomp(ctx.broker.port);
     await subscribe(rx, dest, 's');
     assert.deepEqual(bodies(await rx.expectFrames('MESSAGE', 200)), sent);
     rx.close();
@@ -112,9 +107,9 @@ describe('receipts', () => {
   // The same for topics: a subscriber present before the DISCONNECT receipt has all the messages queued.
   test('DISCONNECT receipt follows topic SENDs to a live subscriber', async () => {
     const dest = uniqueDest('topic', 'rdisc');
-    const rx = await connectStomp(broker.port);
+    const rx = await connectStomp(ctx.broker.port);
     await subscribe(rx, dest, 's');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 50 }, (_, i) => `t-${i}`);
     await c.send(Buffer.concat([...sent.map((b) => encodeFrame('SEND', { destination: dest }, b)),
       encodeFrame('DISCONNECT', { receipt: 'tflushed' })]));
@@ -127,7 +122,7 @@ describe('receipts', () => {
   // Frames after DISCONNECT are ignored: no further RECEIPT or MESSAGE.
   test('frames after DISCONNECT are not processed', async () => {
     const dest = uniqueDest('queue', 'rafter');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.send(Buffer.concat([
       encodeFrame('DISCONNECT', { receipt: 'last' }),
       encodeFrame('SEND', { destination: dest, receipt: 'too-late' }, 'ignored'),
@@ -135,8 +130,8 @@ describe('receipts', () => {
     await c.expectReceipt('last');
     await c.expectClosed();
     assert.equal(c.pending, 0, 'no frame after the DISCONNECT receipt');
-    await sendConfirmed(producer, dest, 'sentinel');
-    const rx = await connectStomp(broker.port);
+    await sendConfirmed(ctx.producer, dest, 'sentinel');
+    const rx = await connectStomp(ctx.broker.port);
     await subscribe(rx, dest, 's');
     assert.equal((await rx.expectFrame('MESSAGE')).body.toString(), 'sentinel');
     rx.close();
@@ -144,7 +139,7 @@ describe('receipts', () => {
 
   // DISCONNECT without receipt just closes.
   test('DISCONNECT without receipt closes the connection', async () => {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('DISCONNECT', {});
     await c.expectClosed();
   });
@@ -153,24 +148,19 @@ describe('receipts', () => {
 // A RECEIPT is written before any frame the broker sends because of its request (RabbitMQ and ActiveMQ
 // do so, and synchronous clients read the RECEIPT as the next frame). Each case reads the very next frame.
 describe('RECEIPT precedes the frames its request causes', () => {
-  let broker: Broker;
-  let producer: RawClient;
-  shareBroker((b, p) => {
-    broker = b;
-    producer = p;
-  });
+  const ctx = useBroker({ producer: true });
 
   async function fill(dest: string, n: number): Promise<void> {
     const frames = Array.from({ length: n }, (_, i) => encodeFrame('SEND',
       i === n - 1 ? { destination: dest, receipt: `fill-${dest}` } : { destination: dest }, `m${i}`));
-    await producer.send(Buffer.concat(frames));
-    await producer.expectReceipt(`fill-${dest}`);
+    await ctx.producer.send(Buffer.concat(frames));
+    await ctx.producer.expectReceipt(`fill-${dest}`);
   }
 
   test('SUBSCRIBE to a queue holding 300 messages: RECEIPT first, then the 300 in order', async () => {
     const dest = uniqueDest('queue', 'order-sub');
     await fill(dest, 300);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await c.frame('SUBSCRIBE', { destination: dest, id: 's', receipt: 'sub-300' });
     const first = await c.readFrame();
     assert.equal(first.command, 'RECEIPT', `first frame was ${first.command}`);
@@ -183,7 +173,7 @@ describe('RECEIPT precedes the frames its request causes', () => {
   test('ACK that frees credit: RECEIPT before the next MESSAGE', async () => {
     const dest = uniqueDest('queue', 'order-ack');
     await fill(dest, 5);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 1 });
     for (let i = 0; i < 4; i++) {
       const m = await c.expectFrame('MESSAGE');
@@ -199,7 +189,7 @@ describe('RECEIPT precedes the frames its request causes', () => {
   test('NACK that redelivers to the same client: RECEIPT before the MESSAGE', async () => {
     const dest = uniqueDest('queue', 'order-nack');
     await fill(dest, 1);
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's', { ack: 'client-individual', 'prefetch-count': 1 });
     const m = await c.expectFrame('MESSAGE');
     await c.frame('NACK', { id: m.headers.ack, receipt: 'nack-1' });
@@ -213,7 +203,7 @@ describe('RECEIPT precedes the frames its request causes', () => {
 
   test('UNSUBSCRIBE that hands unacked messages to a second subscription: RECEIPT first', async () => {
     const dest = uniqueDest('queue', 'order-unsub');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 'a', { ack: 'client-individual', 'prefetch-count': 3 });
     await fill(dest, 3);
     await c.expectFrames('MESSAGE', 3);
@@ -228,7 +218,7 @@ describe('RECEIPT precedes the frames its request causes', () => {
 
   test('SEND to a queue the same connection consumes: RECEIPT before the MESSAGE', async () => {
     const dest = uniqueDest('queue', 'order-send');
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     await subscribe(c, dest, 's');
     for (let i = 0; i < 20; i++) {
       await c.frame('SEND', { destination: dest, receipt: `self-${i}` }, `x${i}`);

@@ -2,39 +2,34 @@
  * Redelivery: NACK, `retry-after`, `maxDeliveries` and dead letters, `requeue:false`, back-off, and ack
  * timeouts (config `ackTimeoutMs` and the SUBSCRIBE `ack-timeout` header).
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type Broker, connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, uniqueDest, waitForAny,
+  connectStomp, type RawClient, type ReceivedFrame, sendConfirmed, uniqueDest, useBroker, waitForAny,
 } from '../helpers/broker.js';
 import {
-  ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, produce, queueWithDlq,
-  startWithConfig, subscribeTo, text,
+  ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, produce, queueWithDlq, subscribeTo, text,
 } from '../helpers/jobs.js';
 
 const ACK_TIMEOUT_MS = 1000;
 
 describe('redelivery and dead letters', () => {
-  let broker: Broker;
-  const clients: RawClient[] = [];
-  before(async () => {
-    broker = await startWithConfig({
+  const ctx = useBroker({
+    config: {
       destinations: {
         '/queue/rd-max-*': { maxDeliveries: 3 },
         '/queue/rd-backoff-*': { backoff: { initialMs: 200, multiplier: 2, maxMs: 1000 } },
         '/queue/rd-ackto-*': { ackTimeoutMs: ACK_TIMEOUT_MS },
       },
-    });
+    },
   });
-  after(async () => {
-    await broker?.stop();
-  });
+  const clients: RawClient[] = [];
   afterEach(() => {
     for (const c of clients.splice(0)) c.close();
   });
 
   async function consumer(dest: string, headers: Record<string, string | number> = {}): Promise<RawClient> {
-    const c = await connectStomp(broker.port);
+    const c = await connectStomp(ctx.broker.port);
     clients.push(c);
     await subscribeTo(c, dest, 's', { ack: 'client-individual', ...headers });
     return c;
@@ -50,7 +45,7 @@ describe('redelivery and dead letters', () => {
   // A NACKed message comes back flagged redelivered, with one failed delivery counted.
   test('NACK → redelivered:true and x-delivery-count:1', async () => {
     const dest = uniqueDest('queue', 'rd-nack');
-    await produce(broker.port, dest, ['job']);
+    await produce(ctx.broker.port, dest, ['job']);
     const c = await consumer(dest);
     const first = await nextMessage(c);
     assert.equal(first.headers.redelivered, undefined);
@@ -67,7 +62,7 @@ describe('redelivery and dead letters', () => {
   // NACK `retry-after` puts the message back later: it still arrives, and another queued message may overtake it.
   test('NACK retry-after:300 → redelivered after the NACK; another message may come first', async () => {
     const dest = uniqueDest('queue', 'rd-retry');
-    await produce(broker.port, dest, ['retried', 'other']);
+    await produce(ctx.broker.port, dest, ['retried', 'other']);
     const c = await consumer(dest, { 'prefetch-count': 1 });
     const first = await nextMessage(c);
     assert.equal(text(first), 'retried');
@@ -89,7 +84,7 @@ describe('redelivery and dead letters', () => {
   // maxDeliveries: 3 → the third failure moves the message to /queue/DLQ.<name> with its failure history.
   test('maxDeliveries 3: after 3 NACKs the message is in the DLQ with its history', async () => {
     const { queue, dlq } = queueWithDlq('rd-max');
-    await produce(broker.port, queue, ['doomed'], { 'x-job': 'thumb-1' });
+    await produce(ctx.broker.port, queue, ['doomed'], { 'x-job': 'thumb-1' });
     const c = await consumer(queue);
     for (let n = 1; n <= 3; n++) {
       const m = await nextMessage(c);
@@ -116,7 +111,7 @@ describe('redelivery and dead letters', () => {
   // NACK requeue:false is a permanent failure: straight to the dead-letter queue, no redelivery.
   test('NACK requeue:false dead-letters at once', async () => {
     const { queue, dlq } = queueWithDlq('rd-perm');
-    await produce(broker.port, queue, ['bad-input']);
+    await produce(ctx.broker.port, queue, ['bad-input']);
     const c = await consumer(queue);
     const m = await nextMessage(c);
     await nackConfirmed(c, m, { requeue: 'false', message: 'cannot parse' });
@@ -134,12 +129,12 @@ describe('redelivery and dead letters', () => {
   // A dead letter is an ordinary message: consume it from the DLQ and send it back to its queue.
   test('a dead letter can be consumed and re-sent to the original queue', async () => {
     const { queue, dlq } = queueWithDlq('rd-resend');
-    await produce(broker.port, queue, ['second-chance']);
+    await produce(ctx.broker.port, queue, ['second-chance']);
     const c = await consumer(queue);
     await nackConfirmed(c, await nextMessage(c), { requeue: 'false', message: 'dependency down' });
     const reader = await consumer(dlq);
     const dead = await nextMessage(reader);
-    const p = await connectStomp(broker.port);
+    const p = await connectStomp(ctx.broker.port);
     clients.push(p);
     await sendConfirmed(p, dead.headers['original-destination'], dead.body, { 'x-resent': 'yes' });
     await ackConfirmed(reader, dead);
@@ -150,13 +145,13 @@ describe('redelivery and dead letters', () => {
     assert.equal(back.headers.redelivered, undefined, 'a re-sent message is a new message');
     await ackConfirmed(c, back);
     reader.close();
-    await expectOnlyMarker(broker.port, dlq);
+    await expectOnlyMarker(ctx.broker.port, dlq);
   });
 
   // A configured back-off delays each redelivery; the message still comes back every time.
   test('backoff config: NACKed message is redelivered (twice) after its back-off', async () => {
     const dest = uniqueDest('queue', 'rd-backoff');
-    await produce(broker.port, dest, ['backed-off']);
+    await produce(ctx.broker.port, dest, ['backed-off']);
     const c = await consumer(dest);
     await nackConfirmed(c, await nextMessage(c));
     const second = await nextMessage(c, 10_000);
@@ -176,7 +171,7 @@ describe('redelivery and dead letters', () => {
   async function ackTimeoutCase(dest: string, subHeaders: Record<string, string | number>): Promise<void> {
     const a = await consumer(dest, subHeaders);
     const b = await consumer(dest, subHeaders);
-    await produce(broker.port, dest, ['slow-job']);
+    await produce(ctx.broker.port, dest, ['slow-job']);
     const i = await waitForAny([a, b], 10_000);
     const [first, second] = i === 0 ? [a, b] : [b, a];
     const late = await nextMessage(first);

@@ -2,27 +2,18 @@
  * Scheduling headers on SEND: `delay` / `AMQ_SCHEDULED_DELAY`, `priority`, TTL (`expiration` relative as
  * RabbitMQ, `expires` absolute as ActiveMQ), expired messages to the DLQ by config, and malformed values.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { encodeFrame, sendConfirmed, uniqueDest, useBroker } from '../helpers/broker.js';
 import {
-  type Broker, encodeFrame, sendConfirmed, uniqueDest,
-} from '../helpers/broker.js';
-import {
-  ackConfirmed, ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, produce, queueWithDlq, startWithConfig,
-  text,
+  ackConfirmed, ClientPool, drainQuiet, expectOnlyMarker, nextMessage, nextMessages, produce, queueWithDlq, text,
 } from '../helpers/jobs.js';
 
 describe('scheduling: delay, priority, TTL, malformed values', () => {
-  let broker: Broker;
-  const pool = new ClientPool(() => broker.port);
+  const ctx = useBroker({ config: { destinations: { '/queue/sch-dl-*': { expired: 'dead-letter' } } } });
+  const pool = new ClientPool(() => ctx.broker.port);
   const connect = () => pool.connect();
   const consumer = (dest: string, headers: Record<string, string | number> = {}) => pool.consumer(dest, headers);
-  before(async () => {
-    broker = await startWithConfig({ destinations: { '/queue/sch-dl-*': { expired: 'dead-letter' } } });
-  });
-  after(async () => {
-    await broker?.stop();
-  });
   afterEach(() => {
     pool.closeAll();
   });
@@ -112,7 +103,7 @@ describe('scheduling: delay, priority, TTL, malformed values', () => {
     const said = `${error.headers.message} ${text(error)}`;
     assert.match(said, mention, `ERROR explains the bad value: ${said}`);
     assert.equal(error.headers['receipt-id'], 'bad');
-    await expectOnlyMarker(broker.port, dest);
+    await expectOnlyMarker(ctx.broker.port, dest);
   }
 
   // Priority is 0–9: 42 is refused with a clear ERROR, and the message is not queued.
@@ -139,7 +130,7 @@ describe('scheduling: delay, priority, TTL, malformed values', () => {
   // A malformed NACK `retry-after` is refused: ERROR, close; the message goes back once, nothing else is queued.
   test('NACK retry-after:x → ERROR; the message is back once, nothing dead-lettered', async () => {
     const { queue, dlq } = queueWithDlq('sch-badnack');
-    await produce(broker.port, queue, ['job']);
+    await produce(ctx.broker.port, queue, ['job']);
     const w = await consumer(queue, { ack: 'client-individual' });
     const m = await nextMessage(w);
     await w.frame('NACK', { id: m.headers.ack, 'retry-after': 'x', receipt: 'bad-nack' });
@@ -150,6 +141,6 @@ describe('scheduling: delay, priority, TTL, malformed values', () => {
     assert.equal(text(back), 'job');
     assert.deepEqual((await drainQuiet(again)).map(text), [], 'the message is back exactly once');
     again.close();
-    await expectOnlyMarker(broker.port, dlq);
+    await expectOnlyMarker(ctx.broker.port, dlq);
   });
 });

@@ -1,25 +1,17 @@
 /** Topic (publish-subscribe) semantics: fan-out, no retention, RabbitMQ-style wildcards. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  type Broker, bodies, connectStomp, sendConfirmed, sendMany, startBroker, subscribe, uniqueDest,
-} from '../helpers/broker.js';
+import { bodies, connectStomp, sendConfirmed, sendMany, subscribe, uniqueDest, useBroker } from '../helpers/broker.js';
 
 describe('topics', () => {
-  let broker: Broker;
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await broker?.stop();
-  });
+  const ctx = useBroker();
 
   // Every subscriber of a topic gets a copy of every message, in order.
   test('3 subscribers each get every message', async () => {
     const dest = uniqueDest('topic', 'fan');
-    const subs = await Promise.all([0, 1, 2].map(() => connectStomp(broker.port)));
+    const subs = await Promise.all([0, 1, 2].map(() => connectStomp(ctx.broker.port)));
     for (const [i, s] of subs.entries()) await subscribe(s, dest, `s${i}`);
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     const sent = Array.from({ length: 50 }, (_, i) => `t-${i}`);
     await sendMany(producer, dest, sent);
     for (const [i, s] of subs.entries()) {
@@ -38,11 +30,11 @@ describe('topics', () => {
   // A topic keeps nothing: a later subscriber gets only what is published after it subscribed.
   test('a later subscriber does not get earlier messages', async () => {
     const dest = uniqueDest('topic', 'late');
-    const early = await connectStomp(broker.port);
+    const early = await connectStomp(ctx.broker.port);
     await subscribe(early, dest, 'early');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, dest, 'before');
-    const late = await connectStomp(broker.port);
+    const late = await connectStomp(ctx.broker.port);
     await subscribe(late, dest, 'late');
     await sendConfirmed(producer, dest, 'after');
     assert.deepEqual(bodies(await early.expectFrames('MESSAGE', 2)), ['before', 'after']);
@@ -55,9 +47,9 @@ describe('topics', () => {
   // Messages published while nobody listens are gone, not queued.
   test('a topic message with no subscriber is dropped', async () => {
     const dest = uniqueDest('topic', 'void');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, dest, 'into the void');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, dest, 's');
     await sendConfirmed(producer, dest, 'heard');
     assert.equal((await s.expectFrame('MESSAGE')).body.toString(), 'heard');
@@ -68,9 +60,9 @@ describe('topics', () => {
   // RabbitMQ topic syntax: `*` matches exactly one dot-separated word.
   test('wildcard /topic/<p>.a.* matches one word', async () => {
     const base = uniqueDest('topic', 'wc').replace(/\./g, '_');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, `${base}.a.*`, 'star');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     // Non-matching first: if any of them were delivered it would arrive before the matching ones.
     for (const d of [`${base}.a`, `${base}.a.b.c`, `${base}.b.c`, `${base}.ab.c`]) await sendConfirmed(producer, d, `no ${d}`);
     await sendConfirmed(producer, `${base}.a.b`, 'yes a.b');
@@ -86,9 +78,9 @@ describe('topics', () => {
   // RabbitMQ topic syntax: `#` matches zero or more words.
   test('wildcard /topic/<p>.a.# matches zero or more words', async () => {
     const base = uniqueDest('topic', 'wc').replace(/\./g, '_');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, `${base}.a.#`, 'hash');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     for (const d of [`${base}.b`, `${base}.b.a`, `${base}.ab`]) await sendConfirmed(producer, d, `no ${d}`);
     for (const d of [`${base}.a`, `${base}.a.b`, `${base}.a.b.c.d`]) await sendConfirmed(producer, d, `yes ${d}`);
     const got = await s.expectFrames('MESSAGE', 3);
@@ -100,10 +92,10 @@ describe('topics', () => {
 
   // The literal names from the brief: /topic/a.* and /topic/a.# (no other test in this file uses "a.").
   test('wildcards /topic/a.* and /topic/a.# on one connection', async () => {
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, '/topic/a.*', 'star');
     await subscribe(s, '/topic/a.#', 'hash');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, '/topic/a.b.c', 'deep');
     await sendConfirmed(producer, '/topic/a.b', 'one');
     // a.b.c: only the # subscription; a.b: both (one MESSAGE per matching subscription).
@@ -117,9 +109,9 @@ describe('topics', () => {
   // ActiveMQ's `>` is accepted as `#` (zero or more words).
   test('wildcard /topic/<p>.> works as #', async () => {
     const base = uniqueDest('topic', 'gt').replace(/\./g, '_');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, `${base}.>`, 'gt');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, `${base}x.y`, 'no');
     for (const d of [`${base}.y`, `${base}.y.z`]) await sendConfirmed(producer, d, `yes ${d}`);
     assert.deepEqual(bodies(await s.expectFrames('MESSAGE', 2)), [`yes ${base}.y`, `yes ${base}.y.z`]);
@@ -130,12 +122,12 @@ describe('topics', () => {
   // UNSUBSCRIBE stops delivery from that subscription.
   test('no messages after UNSUBSCRIBE', async () => {
     const dest = uniqueDest('topic', 'unsub');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, dest, 'gone');
     await subscribe(s, dest, 'stays');
     await s.frame('UNSUBSCRIBE', { id: 'gone', receipt: 'u' });
     await s.expectReceipt('u');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, dest, 'm1');
     await sendConfirmed(producer, dest, 'm2');
     const got = await s.expectFrames('MESSAGE', 2);
@@ -147,9 +139,9 @@ describe('topics', () => {
   // Topic subscriptions may use client ack modes: MESSAGE carries `ack`; ACK/NACK are accepted, nothing is redelivered.
   test('topic subscription with ack:client-individual', async () => {
     const dest = uniqueDest('topic', 'ack');
-    const s = await connectStomp(broker.port);
+    const s = await connectStomp(ctx.broker.port);
     await subscribe(s, dest, 's', { ack: 'client-individual' });
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, dest, 'one');
     await sendConfirmed(producer, dest, 'two');
     const [m1, m2] = await s.expectFrames('MESSAGE', 2);
@@ -168,9 +160,9 @@ describe('topics', () => {
   // Topic and queue of the same name are different destinations.
   test('topic and queue namespaces are separate', async () => {
     const name = uniqueDest('topic', 'ns').slice('/topic/'.length);
-    const t = await connectStomp(broker.port);
+    const t = await connectStomp(ctx.broker.port);
     await subscribe(t, `/topic/${name}`, 't');
-    const producer = await connectStomp(broker.port);
+    const producer = await connectStomp(ctx.broker.port);
     await sendConfirmed(producer, `/queue/${name}`, 'to the queue');
     await sendConfirmed(producer, `/topic/${name}`, 'to the topic');
     assert.equal((await t.expectFrame('MESSAGE')).body.toString(), 'to the topic');
