@@ -11,8 +11,8 @@ import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
 import { Hub } from './hub/hub.js';
 import { ConfigError } from './hub/policy.js';
 import { DataDirLockedError, defaultPidfile, isAlive, readBrokerInfo, readPidfile } from './hub/run-files.js';
-import type { BrokerStatus, ControlToHub, HubToControl } from './ipc/contract.js';
-import { connectBus } from './ipc/transport.js';
+import type { BrokerStatus } from './ipc/contract.js';
+import { askStatus } from './ipc/control.js';
 import { BROKER_VERSION } from './version.js';
 
 function positiveInt(value: string): number {
@@ -38,7 +38,7 @@ interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number; config?: string;
-  store: 'lmdb' | 'memory'; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
+  store: 'lmdb' | 'memory'; connectTimeout: number; maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
 }
 
 function startCommand(program: Command): void {
@@ -50,7 +50,12 @@ function startCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory (locked: one broker per directory)', d.dataDir)
     .option('--prefork <n>', 'idle session processes kept ready', positiveInt, d.prefork)
     .option('--max-connections <n>', 'clients served at once', positiveInt, d.maxConnections)
+    .option('--max-connections-per-address <n>', 'connections one client address may hold (0 = no limit)',
+      positiveInt, d.maxConnectionsPerAddress)
+    .option('--session-reuse <n>', 'clients one session process serves one after another (0 = a fresh process each)',
+      positiveInt, d.sessionReuse)
     .option('--max-frame-size <bytes>', 'largest frame accepted (e.g. 8M)', byteSize, d.maxFrameSize)
+    .option('--connect-timeout <ms>', 'time a client has to send its CONNECT frame', positiveInt, d.connectTimeoutMs)
     .option('--heartbeat <send,receive>', 'shortest heart-beat intervals the broker agrees to, ms',
       heartbeatPair, d.heartbeat)
     .option('--prefetch <n>', 'credit of client-ack subscriptions that set none (0 = unlimited)',
@@ -81,6 +86,8 @@ function configOf(opts: StartOptions): BrokerConfig {
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
+    maxConnectionsPerAddress: opts.maxConnectionsPerAddress, sessionReuse: opts.sessionReuse,
+    connectTimeoutMs: Math.max(1, opts.connectTimeout),
     maxSubscriptions: opts.maxSubscriptions, maxTransactionFrames: opts.maxTransactionFrames,
     maxTransactionBytes: opts.maxTransactionBytes,
   };
@@ -183,25 +190,19 @@ function statusCommand(program: Command): void {
     });
 }
 
-async function askStatus(busPath: string): Promise<BrokerStatus> {
-  const bus = await connectBus<HubToControl, ControlToHub>(busPath, 'control');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the broker did not answer')), 5000);
-    bus.onMessage = (m) => {
-      if (m.t !== 'status-reply') return;
-      clearTimeout(timer);
-      bus.close();
-      resolve(m.status);
-    };
-    bus.send({ t: 'status', rid: 1 });
-  });
-}
-
 function formatStatus(s: BrokerStatus): string {
   const lines = [
     `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}`,
-    `uptime ${(s.uptimeMs / 1000).toFixed(0)} s, ${s.connections} connections, ${s.idleSessions} idle sessions`,
+    `uptime ${(s.uptimeMs / 1000).toFixed(0)} s, ${s.connections} connections (${s.pendingConnections} before CONNECT), `
+      + `${s.idleSessions} idle sessions`,
   ];
+  if (s.sessions.length > 0) {
+    lines.push('', 'session   pid      state     clients  address');
+    for (const p of s.sessions) {
+      lines.push(String(p.id).padEnd(10) + String(p.pid).padEnd(9) + p.state.padEnd(10) + String(p.clients).padStart(7)
+        + `  ${p.address}`);
+    }
+  }
   if (s.destinations.length > 0) {
     lines.push('', 'destination'.padEnd(40) + 'kind   depth  consumers  in-flight  enqueued  delivered');
     for (const d of s.destinations) {

@@ -11,6 +11,10 @@ export interface BrokerConfig {
   prefork: number;
   /** Clients served at once; the next one gets an ERROR and a close. */
   maxConnections: number;
+  /** Connections one client address may hold at once (0 = no limit). */
+  maxConnectionsPerAddress: number;
+  /** Clients one session process serves one after another before it exits (0 or 1 = a fresh one each). */
+  sessionReuse: number;
   /** Largest frame accepted after CONNECT, in bytes. */
   maxFrameSize: number;
   /** Largest frame accepted before CONNECT (RabbitMQ uses 64 KiB for this). */
@@ -57,6 +61,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   dataDir: './data',
   prefork: 4,
   maxConnections: 1000,
+  maxConnectionsPerAddress: 256,
+  sessionReuse: 1000,
   maxFrameSize: 8 * 1024 * 1024,
   maxFrameSizeBeforeConnect: 64 * 1024,
   maxHeaderLines: 1000,
@@ -85,12 +91,12 @@ export const DEFAULT_CONFIG: BrokerConfig = {
 export type SessionConfig = { server: string } & Pick<BrokerConfig,
   'maxFrameSize' | 'maxFrameSizeBeforeConnect' | 'maxHeaderLines' | 'maxHeaderLineLength' | 'heartbeat'
   | 'connectTimeoutMs' | 'defaultPrefetch' | 'consumerWriteWatermark' | 'topicDropWatermark' | 'logLevel'
-  | 'maxSubscriptions' | 'maxTransactions' | 'maxTransactionFrames' | 'maxTransactionBytes'>;
+  | 'maxSubscriptions' | 'maxTransactions' | 'maxTransactionFrames' | 'maxTransactionBytes' | 'sessionReuse'>;
 
 const SESSION_KEYS = [
   'maxFrameSize', 'maxFrameSizeBeforeConnect', 'maxHeaderLines', 'maxHeaderLineLength', 'heartbeat',
   'connectTimeoutMs', 'defaultPrefetch', 'consumerWriteWatermark', 'topicDropWatermark', 'logLevel',
-  'maxSubscriptions', 'maxTransactions', 'maxTransactionFrames', 'maxTransactionBytes',
+  'maxSubscriptions', 'maxTransactions', 'maxTransactionFrames', 'maxTransactionBytes', 'sessionReuse',
 ] as const satisfies ReadonlyArray<keyof SessionConfig>;
 
 /** Picks the session's part of the configuration. */

@@ -20,6 +20,7 @@ export interface HubServices {
 export function sessionHandlers({ router, complete }: HubServices): Handlers<SessionToHub, HubSession> {
   return {
     hello: () => {}, // handled when the peer is admitted; a second one is refused before dispatch
+    end: () => {}, // handled by Hub.dispatch: the session's next messages are its next client's
     connected: (m, s) => {
       s.login = m.login;
       s.version = m.version;

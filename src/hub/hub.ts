@@ -4,7 +4,6 @@
  * subscriptions dropped and its unacknowledged messages returned to their queues.
  */
 import fs from 'node:fs';
-import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +20,7 @@ import { type BusPeer, BusServer } from '../ipc/transport.js';
 import { Logger } from '../log.js';
 import { BROKER_VERSION } from '../version.js';
 import { sessionHandlers } from './bus-handlers.js';
-import { listen } from './listener.js';
+import { Listener } from './listener.js';
 import type { HubSession } from './model.js';
 import { Refusal, Router } from './router.js';
 import {
@@ -52,7 +51,7 @@ export class Hub {
   private bus!: BusServer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
   /** What a session's bus messages must stay within. */
   private readonly busLimits: BusLimits;
-  private server!: net.Server;
+  private listener: Listener | null = null;
   private runDir = '';
   private releaseLock: (() => Promise<void>) | null = null;
   private readonly startedAt = Date.now();
@@ -69,8 +68,7 @@ export class Hub {
 
   /** The port actually listened on (differs from config.port when that is 0). */
   get port(): number {
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : this.config.port;
+    return this.listener?.port ?? this.config.port;
   }
 
   /** Locks the data directory, starts the bus, the session pool and the listener. */
@@ -105,8 +103,14 @@ export class Hub {
         log: this.log,
       });
       this.pool.onExit = (s, code, signal) => this.log.debug(`session ${s.id} exited (${signal ?? code})`);
+      this.pool.onClientGone = (address) => this.listener?.released(address);
       await this.pool.start();
-      this.server = await listen(config.host, config.port, () => this.isFull(), (s) => this.pool.handoff(s));
+      this.listener = new Listener({
+        host: config.host, port: config.port, maxConnections: config.maxConnections,
+        maxPerAddress: config.maxConnectionsPerAddress, maxHeadBytes: config.maxFrameSizeBeforeConnect,
+        connectTimeoutMs: config.connectTimeoutMs,
+      }, (socket, head) => this.pool.handoff(socket, head));
+      await this.listener.listen();
       writeBrokerInfo(config.dataDir, {
         pid: process.pid, host: config.host, port: this.port, busPath: this.bus.path, startedAt: this.startedAt,
       });
@@ -128,7 +132,8 @@ export class Hub {
     return {
       pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt,
       host: this.config.host, port: this.port, connections: this.pool.busyCount,
-      idleSessions: this.pool.idleCount, destinations: this.router.status(),
+      pendingConnections: this.listener?.waitingCount ?? 0,
+      idleSessions: this.pool.idleCount, destinations: this.router.status(), sessions: this.pool.snapshot(),
     };
   }
 
@@ -136,14 +141,9 @@ export class Hub {
     return this.options.pidfile ?? defaultPidfile(this.config.dataDir);
   }
 
-  private isFull(): boolean {
-    return this.stopping !== null
-      || this.pool.busyCount + this.pool.waitingCount >= this.config.maxConnections;
-  }
-
   private async shutdown(): Promise<void> {
     this.log.info('shutting down');
-    this.server?.close();
+    this.listener?.close();
     for (const session of this.sessions.values()) {
       session.send({ t: 'shutdown', message: 'broker shutting down' });
     }
@@ -169,7 +169,10 @@ export class Hub {
     let session: HubSession | null = null;
     let control = false;
     peer.onMessage = (m) => {
-      if (session) return this.dispatch(m as SessionToHub, session, peer);
+      if (session) {
+        session = this.dispatch(m as SessionToHub, session, peer);
+        return;
+      }
       if (control || m.t === 'status') {
         control = true;
         return this.control(m as ControlToHub, peer);
@@ -219,22 +222,43 @@ export class Hub {
     return session;
   }
 
-  /** Validates and handles one session message; a session that sends an invalid one is killed. */
-  private dispatch(m: SessionToHub, session: HubSession, peer: Peer): void {
+  /**
+   * Validates and handles one session message; a session that sends an invalid one is killed. Returns
+   * the record for the session's next messages: a new one after `end` (its next client's).
+   */
+  private dispatch(m: SessionToHub, session: HubSession, peer: Peer): HubSession {
     const problem = checkSessionMessage(m, this.busLimits) ?? this.stateProblem(m, session);
     if (problem) {
       this.log.warn(`session ${session.id} (pid ${session.pid}) sent an invalid bus message (${problem}): killed`);
       this.pool.kill(session.id);
       peer.onMessage = () => {}; // nothing more from it counts
       peer.close();
-      return;
+      return session;
     }
+    if (m.t === 'end') return this.endClient(session, peer);
     const handler = this.handlers[m.t] as (m: SessionToHub, s: HubSession) => void;
     try {
       handler(m, session);
     } catch (err) {
       this.complete(session, Promise.reject(err), 'rid' in m ? m.rid : 0);
     }
+    return session;
+  }
+
+  /**
+   * The session's client ended cleanly and the session reset itself: forget that client as if its
+   * session had exited, answer `reset` once its requests have been answered, and give the session back
+   * to the pool for the next client.
+   */
+  private endClient(old: HubSession, peer: Peer): HubSession {
+    this.router.dropSession(old);
+    const next = this.register(old.id, old.pid, peer);
+    void Promise.resolve(old.pending).then(() => {
+      peer.send({ t: 'reset' });
+      peer.flush(); // before the pool hands it a socket over the other channel
+      this.pool.release(old.id);
+    });
+    return next;
   }
 
   /** What a well-formed message may still get wrong about the session's own state. */

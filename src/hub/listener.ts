@@ -1,35 +1,159 @@
 /**
- * Listener: the TCP server. It reads nothing itself (`pauseOnConnect`): each socket goes, unread, to a
- * session process. Past `maxConnections` the client gets an ERROR frame and a close.
+ * Listener: the TCP server, and the door every client passes before it costs a process. A new socket
+ * is read by the hub itself only until its first frame has ended (a NUL byte), at most the pre-CONNECT
+ * frame limit, within the CONNECT deadline; only then is it handed, with those bytes, to a session.
+ * So a half-open connection costs a socket and a small buffer, never a session. The hub looks at
+ * nothing but where the frame ends: parsing is the session's work. Limits: connections in all, and per
+ * client address.
  */
 import net from 'node:net';
-import { toErrorFrame, StompError } from '../protocol/errors.js';
+import { StompError, toErrorFrame } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/writer.js';
 
-/** Starts listening; `accept` gets each socket unless the broker is full. */
-export function listen(
-  host: string,
-  port: number,
-  isFull: () => boolean,
-  accept: (socket: net.Socket) => void,
-): Promise<net.Server> {
-  const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
-    socket.on('error', () => socket.destroy());
-    if (isFull()) refuse(socket);
-    else accept(socket);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
+/** What the listener enforces. */
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  /** Connections (waiting for their first frame, or served) allowed at once. */
+  maxConnections: number;
+  /** Connections one client address may hold at once; 0 = no limit. */
+  maxPerAddress: number;
+  /** Bytes read while waiting for the first frame to end (the pre-CONNECT frame limit). */
+  maxHeadBytes: number;
+  /** The first frame must have ended by then, ms. */
+  connectTimeoutMs: number;
 }
 
-function refuse(socket: net.Socket): void {
-  const err = new StompError('RESOURCE_LIMIT', 'too many connections',
-    'The broker serves its maximum number of connections; try again later.');
+/** How long a refused socket may take to read its ERROR before it is destroyed, ms. */
+const REFUSAL_GRACE_MS = 1000;
+
+/** The TCP server with its admission rules. */
+export class Listener {
+  private server: net.Server | null = null;
+  /** Connections per client address: from accept until the hub says the client has gone. */
+  private readonly perAddress = new Map<string, number>();
+  private total = 0;
+  /** Sockets still being read by the hub. */
+  private readonly waiting = new Set<net.Socket>();
+
+  constructor(
+    private readonly options: ListenerOptions,
+    /** Gets a socket whose first frame has ended, with the bytes read so far; it now counts as served. */
+    private readonly accept: (socket: net.Socket, head: Buffer) => void,
+  ) {}
+
+  /** Connections held now (waiting for a first frame, or served). */
+  get connections(): number {
+    return this.total;
+  }
+
+  /** Sockets waiting for their first frame. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr ? addr.port : this.options.port;
+  }
+
+  /** Starts listening. */
+  listen(): Promise<void> {
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting; sockets still waiting for their first frame are closed. */
+  close(): void {
+    this.server?.close();
+    for (const socket of this.waiting) socket.destroy();
+  }
+
+  /** A served client has gone (its session ended it): its address may connect again. */
+  released(address: string): void {
+    this.total--;
+    const n = (this.perAddress.get(address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(address, n);
+    else this.perAddress.delete(address);
+  }
+
+  private admit(socket: net.Socket): void {
+    socket.on('error', () => socket.destroy());
+    const address = socket.remoteAddress ?? '';
+    const { maxConnections, maxPerAddress } = this.options;
+    if (this.total >= maxConnections) {
+      return refuse(socket, 'too many connections', 'The broker serves its maximum number of connections; try again later.');
+    }
+    const mine = this.perAddress.get(address) ?? 0;
+    if (maxPerAddress > 0 && mine >= maxPerAddress) {
+      return refuse(socket, 'too many connections', `Address ${address} holds its maximum of ${maxPerAddress} connections.`);
+    }
+    this.total++;
+    this.perAddress.set(address, mine + 1);
+    this.readHead(socket, address);
+  }
+
+  /** Reads until the first frame ends, then hands the socket over; or refuses it. */
+  private readHead(socket: net.Socket, address: string): void {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let done = false;
+    const finish = (outcome: 'accept' | 'gone' | StompError): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      this.waiting.delete(socket);
+      if (outcome === 'accept') {
+        stopReading(socket);
+        this.accept(socket, Buffer.concat(chunks, bytes));
+        return;
+      }
+      this.released(address);
+      if (outcome !== 'gone') failAndClose(socket, outcome);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (chunk.includes(0)) finish('accept');
+      else if (bytes > this.options.maxHeadBytes) {
+        finish(new StompError('FRAME_TOO_LARGE', 'Frame too large',
+          `a frame before CONNECT may be at most ${this.options.maxHeadBytes} bytes`));
+      }
+    };
+    const timer = setTimeout(() => finish(new StompError('CONNECT_TIMEOUT', 'Connect timeout',
+      `No CONNECT frame within ${this.options.connectTimeoutMs} ms.`)), this.options.connectTimeoutMs);
+    this.waiting.add(socket);
+    socket.on('data', onData);
+    socket.once('close', () => finish('gone'));
+    socket.resume();
+  }
+}
+
+/**
+ * Stops the socket's handle from reading: whatever the hub read and did not pass on would be lost to
+ * the session (a paused stream still reads into its buffer). Called from inside the 'data' handler, so
+ * libuv reads nothing more in this round either.
+ */
+function stopReading(socket: net.Socket): void {
+  socket.pause();
+  (socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
+}
+
+/** ERROR (STOMP 1.0 framing: nothing was negotiated) and a close. */
+function failAndClose(socket: net.Socket, err: StompError): void {
   socket.end(serializeFrame(toErrorFrame(err), '1.0'));
-  setTimeout(() => socket.destroy(), 1000).unref();
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
+}
+
+function refuse(socket: net.Socket, message: string, detail: string): void {
+  failAndClose(socket, new StompError('RESOURCE_LIMIT', message, detail));
 }

@@ -1,19 +1,35 @@
 /**
  * SessionPool: pre-forked idle session processes, and the handoff of accepted sockets to them.
- * A process start is the dearest thing the broker does, so idle sessions are kept ready and the pool
- * forks more while sockets wait. Handoff can be refused (as Node cluster's `newconn` can): the socket
- * then goes to another session.
+ * A process start is the dearest thing the broker does, so idle sessions are kept ready, the pool
+ * grows with the connection rate and shrinks back when it falls, and a session whose client ended
+ * cleanly comes back to serve the next one (Apache's prefork model). Handoff can be refused (as Node
+ * cluster's `newconn` can): the socket then goes to another session.
+ *
+ * Start priority: a starting session runs at a higher nice value than the hub and the sessions that
+ * serve clients, so starts take CPU only when serving needs none; once it has a client the hub lowers
+ * it again where the system allows (root or CAP_SYS_NICE; elsewhere nice can only rise, and starts
+ * are only paced: few at a time unless clients are waiting).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
-import type { HandoffMsg, HandoffReplyMsg } from '../ipc/contract.js';
+import type { HandoffMsg, HandoffReplyMsg, SessionStatus } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
 
 /** Most idle sessions the pool keeps ready because of a high connection rate. */
 const MAX_ADAPTIVE_IDLE = 32;
+/** Nice value of a session while it starts, and once it serves (if the system lets the hub lower it). */
+const STARTING_NICE = 10;
+const SERVING_NICE = 0;
+/** An idle session beyond what the pool wants is stopped after this long without a client, ms. */
+const IDLE_SHRINK_MS = 30_000;
+/** Starts at once while no client waits (refilling the pool in the background). */
+const BACKGROUND_STARTS = 2;
+/** How often the pool looks for idle sessions to stop, ms. */
+const SHRINK_INTERVAL_MS = 5_000;
 
 /** Pool settings. */
 export interface PoolOptions {
@@ -21,7 +37,7 @@ export interface PoolOptions {
   script: string;
   busPath: string;
   prefork: number;
-  /** Forks allowed to be starting at once (each costs ~76 ms of CPU). */
+  /** Forks allowed to be starting at once while clients wait (each costs ~76 ms of CPU). */
   maxStarting: number;
   sessionConfig: SessionConfig;
   /** V8 heap limit of one session, in MiB: one client cannot starve the others. */
@@ -34,22 +50,43 @@ export interface PooledSession {
   id: number;
   child: ChildProcess;
   state: 'starting' | 'idle' | 'busy';
+  /** Address of the client it serves ('' when none). */
+  address: string;
+  /** When it last became idle (epoch ms). */
+  idleSince: number;
+  /** Clients handed to it so far. */
+  clients: number;
 }
 
-/** Keeps `prefork` sessions idle, hands sockets over, reports exits. */
+/** A socket waiting for a session, with the bytes the hub read from it. */
+interface WaitingSocket {
+  socket: Socket;
+  head: Buffer;
+  address: string;
+}
+
+/** Keeps sessions ready, hands sockets over, takes sessions back, reports exits. */
 export class SessionPool {
   private readonly sessions = new Map<number, PooledSession>();
+  /** Idle sessions; the most recently used last (they are warm: handed out first). */
   private readonly idle: PooledSession[] = [];
-  private readonly waiting: Socket[] = [];
+  private readonly waiting: WaitingSocket[] = [];
   private starting = 0;
   private nextId = 1;
   /** When recent sockets were handed over, oldest first (for the connection rate). */
   private readonly recentHandoffs: number[] = [];
   private stopping = false;
+  private readonly shrinker: NodeJS.Timeout;
+  /** Whether lowering a session's nice value worked (false: the system does not allow it). */
+  private canLowerNice = true;
   /** A session process exited (any cause). */
   onExit: (session: PooledSession, code: number | null, signal: string | null) => void = () => {};
+  /** A client served (or waiting to be) has gone: its connection slot is free. */
+  onClientGone: (address: string) => void = () => {};
 
-  constructor(private readonly options: PoolOptions) {}
+  constructor(private readonly options: PoolOptions) {
+    this.shrinker = setInterval(() => this.shrink(), SHRINK_INTERVAL_MS).unref();
+  }
 
   /** Forks the initial sessions; resolves once they are ready. */
   async start(): Promise<void> {
@@ -71,6 +108,13 @@ export class SessionPool {
     return this.waiting.length;
   }
 
+  /** Every session process, for `status`. */
+  snapshot(): SessionStatus[] {
+    return [...this.sessions.values()].map((s) => ({
+      id: s.id, pid: s.child.pid ?? 0, state: s.state, address: s.address, clients: s.clients,
+    }));
+  }
+
   /** The pid of session `id`, if this pool started it and it still runs. */
   pidOf(id: number): number | undefined {
     return this.sessions.get(id)?.child.pid;
@@ -81,23 +125,29 @@ export class SessionPool {
     this.sessions.get(id)?.child.kill('SIGKILL');
   }
 
-  /** Gives `socket` to an idle session, or queues it until one is ready. */
-  handoff(socket: Socket): void {
+  /** Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready. */
+  handoff(socket: Socket, head: Buffer): void {
     this.recentHandoffs.push(Date.now());
-    const session = this.idle.shift();
-    if (!session) {
-      this.waiting.push(socket);
-      socket.once('close', () => this.forgetWaiting(socket));
-    } else {
-      this.give(session, socket);
-    }
+    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '' };
+    const session = this.idle.pop();
+    if (session) this.give(session, waiting);
+    else this.wait(waiting);
     this.refill();
+  }
+
+  /** Session `id` has reset itself after its client ended cleanly: it may serve the next one. */
+  release(id: number): void {
+    const session = this.sessions.get(id);
+    if (!session || session.state !== 'busy') return;
+    this.clientGone(session);
+    this.becomeIdle(session);
   }
 
   /** Signals every session; resolves when all have exited (SIGKILL after `graceMs`). */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    for (const socket of this.waiting.splice(0)) socket.destroy();
+    clearInterval(this.shrinker);
+    for (const w of this.waiting.splice(0)) w.socket.destroy();
     const exits = [...this.sessions.values()].map((s) => exited(s.child));
     for (const s of this.sessions.values()) if (s.state !== 'busy') s.child.kill('SIGTERM');
     const timer = setTimeout(() => {
@@ -107,36 +157,87 @@ export class SessionPool {
     clearTimeout(timer);
   }
 
-  private give(session: PooledSession, socket: Socket): void {
+  private wait(waiting: WaitingSocket): void {
+    this.waiting.push(waiting);
+    waiting.socket.once('close', () => {
+      const i = this.waiting.indexOf(waiting);
+      if (i < 0) return;
+      this.waiting.splice(i, 1);
+      this.onClientGone(waiting.address);
+    });
+  }
+
+  private give(session: PooledSession, waiting: WaitingSocket): void {
+    const { socket, head, address } = waiting;
     session.state = 'busy';
-    const msg: HandoffMsg = { t: 'handoff', remote: `${socket.remoteAddress}:${socket.remotePort}` };
+    session.address = address;
+    this.prioritise(session);
+    const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64') };
+    // A session that cannot take the socket is not trusted with another: it is stopped, the socket
+    // goes to the next one.
+    const retry = () => {
+      session.address = '';
+      session.child.kill('SIGTERM');
+      if (socket.destroyed) this.onClientGone(address);
+      else this.handoffAgain(waiting);
+    };
     const onReply = (reply: HandoffReplyMsg) => {
       if (reply?.t !== 'handoff-reply') return;
       session.child.off('message', onReply);
-      if (reply.accepted) socket.destroy(); // the child has its own copy of the descriptor now
-      else this.handoff(socket);
+      if (reply.accepted) {
+        session.clients++;
+        socket.destroy(); // the child has its own copy of the descriptor now
+      } else {
+        this.options.log.warn(`session ${session.id} refused a client: stopped`);
+        retry();
+      }
     };
     session.child.on('message', onReply);
     session.child.send(msg, socket, { keepOpen: true }, (err) => {
       if (!err) return;
       session.child.off('message', onReply);
       this.options.log.warn(`handoff to session ${session.id} failed: ${err.message}`);
-      this.handoff(socket);
+      retry();
     });
+  }
+
+  /** A socket a session refused goes to the front of the line. */
+  private handoffAgain(waiting: WaitingSocket): void {
+    const session = this.idle.pop();
+    if (session) this.give(session, waiting);
+    else this.wait(waiting);
+    this.refill();
   }
 
   /**
    * Forks until idle + starting covers the sockets waiting plus the larger of `prefork` and the
-   * connections of the last second (capped): the pool grows with the connection rate.
+   * connections of the last second (capped): the pool grows with the connection rate. Starts are
+   * paced: several at once only while clients wait, else BACKGROUND_STARTS.
    */
   private refill(): void {
     if (this.stopping) return;
-    const wanted = this.waiting.length + Math.max(this.options.prefork, Math.min(this.recentRate(), MAX_ADAPTIVE_IDLE));
-    while (this.idle.length + this.starting < wanted && this.starting < this.options.maxStarting) {
+    const wanted = this.waiting.length + this.wantedIdle();
+    const maxStarting = this.waiting.length > 0 ? this.options.maxStarting : BACKGROUND_STARTS;
+    while (this.idle.length + this.starting < wanted && this.starting < maxStarting) {
       this.spawn().catch((err: Error) => {
         if (!this.stopping) this.options.log.error(`fork failed: ${err.message}`);
       });
     }
+  }
+
+  /** Idle sessions worth keeping: `prefork`, or the connections of the last second (capped). */
+  private wantedIdle(): number {
+    return Math.max(this.options.prefork, Math.min(this.recentRate(), MAX_ADAPTIVE_IDLE));
+  }
+
+  /** Stops the longest-idle session when more are idle than wanted and it has waited long enough. */
+  private shrink(): void {
+    if (this.stopping || this.idle.length <= this.wantedIdle()) return;
+    const oldest = this.idle[0];
+    if (Date.now() - oldest.idleSince < IDLE_SHRINK_MS) return;
+    this.idle.shift();
+    oldest.state = 'busy'; // on its way out: never handed a client
+    oldest.child.kill('SIGTERM');
   }
 
   private spawn(): Promise<void> {
@@ -151,9 +252,10 @@ export class SessionPool {
       execArgv: sessionExecArgv(this.options.sessionHeapMb),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const session: PooledSession = { id, child, state: 'starting' };
+    const session: PooledSession = { id, child, state: 'starting', address: '', idleSince: 0, clients: 0 };
     this.sessions.set(id, session);
     this.starting++;
+    setNice(child, STARTING_NICE);
     child.on('error', (err) => this.options.log.warn(`session ${id}: ${err.message}`));
     child.once('exit', (code, signal) => this.exited(session, code, signal));
     return new Promise((resolve, reject) => {
@@ -167,20 +269,39 @@ export class SessionPool {
     });
   }
 
+  /** A session about to serve a client runs at the serving priority, where the system allows it. */
+  private prioritise(session: PooledSession): void {
+    if (!this.canLowerNice || session.child.pid === undefined) return;
+    try {
+      if (os.getPriority(session.child.pid) !== SERVING_NICE) os.setPriority(session.child.pid, SERVING_NICE);
+    } catch {
+      this.canLowerNice = false; // unprivileged: sessions stay at the starting nice value; starts are paced
+      this.options.log.debug('cannot lower session priority: session starts are paced instead');
+    }
+  }
+
   private becomeIdle(session: PooledSession): void {
-    const socket = this.waiting.shift();
-    if (socket) {
-      this.give(session, socket);
+    session.address = '';
+    const waiting = this.waiting.shift();
+    if (waiting) {
+      this.give(session, waiting);
       this.refill();
       return;
     }
     session.state = 'idle';
+    session.idleSince = Date.now();
     this.idle.push(session);
+  }
+
+  private clientGone(session: PooledSession): void {
+    if (session.address) this.onClientGone(session.address);
+    session.address = '';
   }
 
   private exited(session: PooledSession, code: number | null, signal: string | null): void {
     this.sessions.delete(session.id);
     if (session.state === 'starting') this.starting--;
+    if (session.state === 'busy') this.clientGone(session);
     const i = this.idle.indexOf(session);
     if (i >= 0) this.idle.splice(i, 1);
     this.onExit(session, code, signal);
@@ -193,10 +314,14 @@ export class SessionPool {
     while (this.recentHandoffs.length > 0 && this.recentHandoffs[0] < since) this.recentHandoffs.shift();
     return this.recentHandoffs.length;
   }
+}
 
-  private forgetWaiting(socket: Socket): void {
-    const i = this.waiting.indexOf(socket);
-    if (i >= 0) this.waiting.splice(i, 1);
+function setNice(child: ChildProcess, nice: number): void {
+  if (child.pid === undefined) return;
+  try {
+    os.setPriority(child.pid, nice);
+  } catch {
+    // raising nice is always allowed; a child that is already gone has no priority to set
   }
 }
 

@@ -139,6 +139,7 @@ export class Settlement {
     this.inflight.delete(id);
     queue.inflight.delete(id);
     entry.holder.unacked.delete(id);
+    this.core.flow.update(entry.holder.session); // a producer that holds nothing unacked any more may be paused
   }
 
   /** An in-flight message comes back because its consumer left or its ack timeout passed. */

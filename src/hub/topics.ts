@@ -19,14 +19,14 @@ export class TopicRegistry {
   private readonly stats = new Map<string, TopicStats>();
 
   add(sub: HubSubscription): void {
-    this.trie.add(sub.source, sub);
+    if (!this.trie.add(sub.source, sub)) return;
     let s = this.stats.get(sub.source);
     if (!s) this.stats.set(sub.source, (s = { subscribers: 0, delivered: 0 }));
     s.subscribers++;
   }
 
   remove(sub: HubSubscription): void {
-    this.trie.remove(sub.source, sub);
+    if (!this.trie.remove(sub.source, sub)) return;
     const s = this.stats.get(sub.source);
     if (s && --s.subscribers === 0) this.stats.delete(sub.source);
   }

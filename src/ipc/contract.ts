@@ -9,7 +9,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 4;
+export const BUS_VERSION = 5;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -70,11 +70,16 @@ export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
 export interface SyncMsg { t: 'sync'; rid: RequestId }
 /** Consumer back-pressure: the client socket is past (or back under) its write watermark. */
 export interface FlowMsg { t: 'flow'; writable: boolean }
+/**
+ * The client ended cleanly and the session has reset itself to serve another: the hub forgets this
+ * client (as if the session had exited) and answers `reset` before the session is handed a new one.
+ */
+export interface EndMsg { t: 'end' }
 
 /** Everything a session may send to the hub. */
 export type SessionToHub =
   | HelloMsg | ConnectedMsg | PublishMsg | SubscribeMsg | UnsubscribeMsg | ClaimMsg | PassMsg | AckMsg
-  | NackMsg | CommitMsg | SyncMsg | FlowMsg;
+  | NackMsg | CommitMsg | SyncMsg | FlowMsg | EndMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Hub → session
@@ -104,11 +109,13 @@ export interface RejectMsg { t: 'reject'; rid: RequestId; message: string; detai
 export interface ThrottleMsg { t: 'throttle'; paused: boolean }
 /** The broker is stopping: send the client an ERROR and close. */
 export interface ShutdownMsg { t: 'shutdown'; message: string }
+/** Answer to `end`: everything the hub sent before this was for the previous client. */
+export interface ResetMsg { t: 'reset' }
 
 /** Everything the hub may send to a session. */
 export type HubToSession =
   | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | RevokeMsg | DoneMsg | RejectMsg | ThrottleMsg
-  | ShutdownMsg;
+  | ShutdownMsg | ResetMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Control client (the CLI) ↔ hub, over the same bus; its first message tells it from a session
@@ -128,8 +135,11 @@ export type HubToControl = StatusReplyMsg;
 // Parent ↔ child over the child_process channel (socket handoff, like cluster's `newconn`)
 // ---------------------------------------------------------------------------------------------
 
-/** Sent with the client socket as handle: serve this client. */
-export interface HandoffMsg { t: 'handoff'; remote: string }
+/**
+ * Sent with the client socket as handle: serve this client. `head` holds (base64) the bytes the hub
+ * already read from it while waiting for its first frame; the session parses them first.
+ */
+export interface HandoffMsg { t: 'handoff'; remote: string; head: string }
 /** The child's answer: it took the socket, or refused it (the hub then gives it to another). */
 export interface HandoffReplyMsg { t: 'handoff-reply'; accepted: boolean }
 /** The child is up and joined the bus: it can take a client. */
@@ -143,8 +153,23 @@ export interface BrokerStatus {
   host: string;
   port: number;
   connections: number;
+  /** Sockets the hub holds while their first frame arrives (they cost no session yet). */
+  pendingConnections: number;
   idleSessions: number;
   destinations: DestinationStatus[];
+  /** Every session process: each one's own pid, what it does now and how many clients it has served. */
+  sessions: SessionStatus[];
+}
+
+/** One session process. */
+export interface SessionStatus {
+  id: number;
+  pid: number;
+  state: 'starting' | 'idle' | 'busy';
+  /** The client it serves ('' when none). */
+  address: string;
+  /** Clients handed to it so far (more than one when it was reused). */
+  clients: number;
 }
 
 /** One destination's numbers. */

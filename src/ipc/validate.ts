@@ -136,6 +136,7 @@ const CHECKS: { [K in SessionToHub['t']]: Check } = {
   commit: (m, limits) => first(commit(m, limits), uint(m, 'rid')),
   sync: (m) => uint(m, 'rid'),
   flow: (m) => bool(m, 'writable'),
+  end: () => null,
 };
 
 /** Null when `m` is a well-formed session message within `limits`, else what is wrong with it. */

@@ -101,30 +101,31 @@ export class TopicTrie<V> {
     return this.count;
   }
 
-  add(pattern: string, value: V): void {
+  /** Adds the pair; false when it was there already. */
+  add(pattern: string, value: V): boolean {
     let at = this.root;
     for (const word of wordsOf(pattern)) {
       let next = at.children.get(word);
       if (!next) at.children.set(word, (next = node(word === '#')));
       at = next;
     }
-    if (!at.values.has(value)) {
-      at.values.add(value);
-      this.count++;
-    }
+    if (at.values.has(value)) return false;
+    at.values.add(value);
+    this.count++;
+    return true;
   }
 
-  /** Removes the pair; prunes nodes left empty so the trie never outgrows what it holds. */
-  remove(pattern: string, value: V): void {
+  /** Removes the pair (false when it was not there); prunes nodes left empty, so the trie never outgrows what it holds. */
+  remove(pattern: string, value: V): boolean {
     const path: Array<[TrieNode<V>, string]> = [];
     let at = this.root;
     for (const word of wordsOf(pattern)) {
       const next = at.children.get(word);
-      if (!next) return;
+      if (!next) return false;
       path.push([at, word]);
       at = next;
     }
-    if (!at.values.delete(value)) return;
+    if (!at.values.delete(value)) return false;
     this.count--;
     for (let i = path.length - 1; i >= 0; i--) {
       const [parent, word] = path[i];
@@ -132,6 +133,7 @@ export class TopicTrie<V> {
       if (child.values.size > 0 || child.children.size > 0) break;
       parent.children.delete(word);
     }
+    return true;
   }
 
   /** Every value whose pattern matches topic `name`. */

@@ -21,6 +21,9 @@ export class Connection {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pausedBy = new Set<PauseReason>();
   private closing = false;
+  /** An ERROR was sent (a protocol error, a timeout, a limit): the session is not reused. */
+  private failedFlag = false;
+  private destroyTimer: NodeJS.Timeout | null = null;
   private corked = false;
   private readonly uncork = () => {
     this.corked = false;
@@ -61,6 +64,27 @@ export class Connection {
     return this.closing;
   }
 
+  /** Whether the broker sent this client an ERROR. */
+  get failed(): boolean {
+    return this.failedFlag;
+  }
+
+  /** Parses what the hub read from the socket before handing it over, then reads the socket itself. */
+  start(head: Buffer): void {
+    if (head.length > 0) {
+      this.lastRead = Date.now();
+      this.parser.push(head);
+    }
+    this.socket.resume();
+  }
+
+  /** Stops every timer; the connection is done (its session is being reset or the process exits). */
+  dispose(): void {
+    this.clearTimers();
+    if (this.destroyTimer) clearTimeout(this.destroyTimer);
+    this.socket.destroy();
+  }
+
   write(frame: Frame): void {
     if (this.socket.destroyed) return;
     // Frames written in one turn (a bus batch of deliveries) leave in one system call.
@@ -80,6 +104,7 @@ export class Connection {
   /** Sends ERROR for `err` (with the offending frame's receipt-id) and closes. */
   fail(err: StompError, frame?: Frame): void {
     if (this.closing) return;
+    this.failedFlag = true;
     this.write(toErrorFrame(err, frame));
     this.close();
   }
@@ -91,7 +116,8 @@ export class Connection {
     this.clearTimers();
     this.socket.end();
     // A peer that never reads must not keep the session alive.
-    setTimeout(() => this.socket.destroy(), 5000).unref();
+    this.destroyTimer = setTimeout(() => this.socket.destroy(), 5000);
+    this.destroyTimer.unref();
   }
 
   /** Negotiated version and post-CONNECT limits (STOMP 1.2: CONNECT itself is never unescaped). */

@@ -1,6 +1,8 @@
 /**
- * Entry point of a session process: join the hub's bus, report ready, wait for one client socket,
- * serve it, exit. Exits too when the hub goes away (its channel or the bus closes): no orphans.
+ * Entry point of a session process: join the hub's bus, report ready, serve the client socket the hub
+ * hands over. When that client ends cleanly the session resets (a new Session: nothing of one client is
+ * visible to the next) and waits for another, up to `sessionReuse` clients, as Apache's prefork children
+ * do; otherwise it exits. Exits too when the hub goes away (its channel or the bus closes): no orphans.
  */
 import type { Socket } from 'node:net';
 import type { SessionConfig } from '../config.js';
@@ -14,6 +16,8 @@ type Bus = BusPeer<HubToSession, SessionToHub>;
 
 const id = Number(process.env.STOMP_BROKER_SESSION_ID);
 const config = JSON.parse(process.env.STOMP_BROKER_SESSION_CONFIG ?? '{}') as SessionConfig;
+/** A session whose heap holds more than this after a client is not reused (a fresh process is cheaper). */
+const REUSE_HEAP_LIMIT = 96 * 1024 * 1024;
 
 async function joinBus(): Promise<Bus> {
   const bus = await connectBus<HubToSession, SessionToHub>(process.env.STOMP_BROKER_BUS ?? '', `session-${id}`);
@@ -25,27 +29,60 @@ async function joinBus(): Promise<Bus> {
   return bus;
 }
 
-/** Serves one client, then flushes the bus and exits. */
-function serve(bus: Bus, socket: Socket, remote: string): void {
-  const session = new Session(socket, bus, config, `session-${process.pid}-${id}`, remote);
-  session.onClose = () => {
-    bus.close();
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
+/** The clients this process serves, one at a time. */
+class ClientSlot {
+  private current: Session | null = null;
+  private served = 0;
+  /** Between `end` and the hub's `reset`: what the hub sends was meant for the previous client. */
+  private resetting = false;
+
+  constructor(private readonly bus: Bus) {
+    bus.onMessage = (m) => this.fromHub(m);
+  }
+
+  /** The hub's handoff: serve `socket`, unless a client is being served already. */
+  take(m: HandoffMsg, socket: Socket | undefined): void {
+    const accepted = this.current === null && socket !== undefined;
+    process.send!({ t: 'handoff-reply', accepted } satisfies HandoffReplyMsg);
+    if (!accepted) return;
+    const session = new Session(socket, this.bus, config, `session-${process.pid}-${this.served + 1}`, m.remote,
+      Buffer.from(m.head, 'base64'));
+    session.onEnd = (reusable) => this.ended(session, reusable);
+    this.current = session;
+  }
+
+  private fromHub(m: HubToSession): void {
+    if (this.resetting) {
+      if (m.t === 'reset') this.resetting = false;
+      return;
+    }
+    this.current?.hubMessage(m);
+  }
+
+  /** The client is gone: reset and wait for the next one, or flush the bus and exit. */
+  private ended(session: Session, reusable: boolean): void {
+    this.served++;
+    this.current = null;
+    session.dispose();
+    const reuse = reusable && this.served < config.sessionReuse
+      && process.memoryUsage().heapUsed < REUSE_HEAP_LIMIT;
+    if (!reuse) {
+      this.bus.close();
+      setTimeout(() => process.exit(0), 2000).unref();
+      return;
+    }
+    this.resetting = true;
+    this.bus.send({ t: 'end' });
+    this.bus.flush();
+  }
 }
 
 async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
-  const bus = await joinBus();
-  let busy = false;
+  const slot = new ClientSlot(await joinBus());
   process.on('message', (m: HandoffMsg, socket?: Socket) => {
-    if (m?.t !== 'handoff') return;
-    const accepted = !busy && socket !== undefined;
-    process.send!({ t: 'handoff-reply', accepted } satisfies HandoffReplyMsg);
-    if (!accepted) return;
-    busy = true;
-    serve(bus, socket!, m.remote);
+    if (m?.t === 'handoff') slot.take(m, socket);
   });
   process.send!({ t: 'ready' } satisfies ReadyMsg);
 }

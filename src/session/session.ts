@@ -42,25 +42,50 @@ export class Session implements SessionContext {
   private held: Array<{ after: RequestId; sub: Subscription; frame: Frame; bytes: number }> = [];
   private heldBytes = 0;
 
+  private readonly busDrained = () => this.conn.setPaused('bus', false);
+  /** The client connection has closed; `reusable` when it ended cleanly (see `endedCleanly`). */
+  onEnd: (reusable: boolean) => void = () => {};
+
+  /** Serves the client on `socket`; `head` holds the bytes the hub read from it before the handoff. */
   constructor(
     socket: Socket,
     private readonly hub: Bus,
     readonly config: SessionConfig,
     readonly sessionName: string,
     readonly remote: string,
+    head: Buffer,
   ) {
     this.conn = new Connection(socket, config);
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
     this.conn.onWritable = (writable) => this.bus({ t: 'flow', writable });
+    this.conn.onClose = () => this.onEnd(this.endedCleanly());
     this.hubHandlers = this.makeHubHandlers();
-    hub.onMessage = (m) => (this.hubHandlers[m.t] as (m: HubToSession) => void)(m);
-    hub.socket.on('drain', () => this.conn.setPaused('bus', false));
+    hub.socket.on('drain', this.busDrained);
+    this.conn.start(head);
   }
 
-  /** Called when the client connection has closed. */
-  set onClose(fn: () => void) {
-    this.conn.onClose = fn;
+  /** A message from the hub for this client. */
+  hubMessage(m: HubToSession): void {
+    (this.hubHandlers[m.t] as (m: HubToSession) => void)(m);
+  }
+
+  /** Releases everything this client held in the process: timers, listeners, the socket. */
+  dispose(): void {
+    this.hub.socket.off('drain', this.busDrained);
+    this.conn.dispose();
+  }
+
+  /**
+   * Whether the client ended so that its session may serve another: no ERROR was sent, and it said
+   * DISCONNECT or left nothing unsettled (no unacknowledged message, open transaction, pending receipt).
+   */
+  private endedCleanly(): boolean {
+    if (this.conn.failed) return false;
+    const { state } = this;
+    if (state.disconnected) return true;
+    return state.unacked.size === 0 && state.transactions.size === 0 && state.receipts.size === 0
+      && this.held.length === 0 && this.pendingOffers.size === 0;
   }
 
   send(frame: Frame): void {
@@ -79,6 +104,7 @@ export class Session implements SessionContext {
   closeAfter(rid: RequestId): void {
     this.closeAfterRid = rid;
   }
+
 
   private clientFrame(frame: Frame): void {
     if (this.closeAfterRid) return; // DISCONNECT was the last frame that counts
@@ -99,6 +125,7 @@ export class Session implements SessionContext {
       reject: (m) => this.rejected(m.rid, m.message, m.detail),
       throttle: (m) => this.conn.setPaused('throttle', m.paused),
       shutdown: (m) => this.conn.fail(new StompError('SHUTDOWN', m.message, 'The broker is shutting down.')),
+      reset: () => {}, // main.ts waits for it between clients
     };
   }
 
@@ -161,7 +188,7 @@ export class Session implements SessionContext {
     if (sub.ack !== 'auto') {
       const ackId = state.version === '1.2' ? state.newDeliveryTag() : messageId;
       if (state.version === '1.2') headers[HEADER_ACK] = ackId;
-      state.track({ ackId, msgId: msg.id, sub, fromQueue });
+      state.track({ ackId, key: state.deliveryKey(sub, ackId), msgId: msg.id, sub, fromQueue });
     }
     Object.assign(headers, msg.headers);
     this.writeMessage(sub, { command: 'MESSAGE', headers, body: msg.body });

@@ -33,6 +33,11 @@ export interface Subscription {
 export interface Delivery {
   /** What the client's ACK/NACK names: the `ack` header (1.2) or `message-id` (1.0, 1.1). */
   ackId: string;
+  /**
+   * Unique among this connection's deliveries: the ack id in 1.2; in 1.0/1.1 the subscription and the
+   * message id, since overlapping topic subscriptions get the same message (and message-id) each.
+   */
+  key: string;
   /** Broker message id. */
   msgId: number;
   sub: Subscription;
@@ -51,13 +56,15 @@ export interface Transaction {
 /** Everything a session knows about its client. */
 export class SessionState {
   connected = false;
+  /** DISCONNECT was received: the client ended the session itself (cleanly, whatever it left unacked). */
+  disconnected = false;
   version: StompVersion = '1.0';
   login = '';
   readonly subscriptions = new Map<string, Subscription>();
   readonly subsByKey = new Map<number, Subscription>();
   /** Open topic subscriptions fed by topic fan-out (durable ones are fed through offers). */
   private readonly topicSubs = new TopicTrie<Subscription>();
-  /** Every unacknowledged delivery, by ack id. */
+  /** Every unacknowledged delivery, by its key. */
   readonly unacked = new Map<string, Delivery>();
   readonly transactions = new Map<string, Transaction>();
   /** Ack ids whose ack timeout passed (the newest MAX_REVOKED): a late ACK/NACK for them says so. */
@@ -132,14 +139,33 @@ export class SessionState {
   /** Records a delivery that awaits ACK/NACK. */
   track(delivery: Delivery): void {
     delivery.sub.unacked.set(delivery.ackId, delivery);
-    this.unacked.set(delivery.ackId, delivery);
+    this.unacked.set(delivery.key, delivery);
+  }
+
+  /** The delivery key of `ackId` delivered to `sub` (see Delivery.key). */
+  deliveryKey(sub: Subscription, ackId: string): string {
+    return this.version === '1.2' ? ackId : `${sub.key}:${ackId}`;
+  }
+
+  /**
+   * The unacknowledged delivery an ACK/NACK names. In 1.2 the ack id is unique; in 1.0/1.1 the message
+   * id is unique per subscription: 1.1's `subscription` header says which, else the first that has it.
+   */
+  findDelivery(ackId: string, subscriptionId: string | undefined): Delivery | undefined {
+    if (this.version === '1.2') return this.unacked.get(ackId);
+    if (subscriptionId !== undefined) return this.subscriptions.get(subscriptionId)?.unacked.get(ackId);
+    for (const sub of this.subscriptions.values()) {
+      const d = sub.unacked.get(ackId);
+      if (d) return d;
+    }
+    return undefined;
   }
 
   /** Forgets deliveries once acknowledged, refused or returned. */
   untrack(deliveries: Iterable<Delivery>): void {
     for (const d of deliveries) {
       d.sub.unacked.delete(d.ackId);
-      this.unacked.delete(d.ackId);
+      this.unacked.delete(d.key);
     }
   }
 }

@@ -10,7 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach } from 'node:test';
-import { isAlive, removeStaleRunDir } from '../../src/hub/run-files.js';
+import { isAlive, readBrokerInfo, removeStaleRunDir } from '../../src/hub/run-files.js';
+import type { BrokerStatus } from '../../src/ipc/contract.js';
+import { askStatus } from '../../src/ipc/control.js';
 
 /** Whether a process with this pid exists (the broker's own check). */
 export { isAlive };
@@ -647,10 +649,26 @@ export async function eventually<T>(
  * Closes `client` abruptly and waits until its session process has exited, so the broker has seen
  * the connection go (what it held is back in its queues) before the test goes on.
  */
-export async function closeAndWaitForSession(client: RawClient, timeoutMs = 10_000): Promise<void> {
-  const pid = Number(/^session-(\d+)-/.exec(client.connected?.headers.session ?? '')?.[1]);
+export async function closeAndWaitForSession(client: RawClient, broker: Broker, timeoutMs = 10_000): Promise<void> {
+  const pid = sessionPidOf(client);
   client.close();
-  if (pid > 0) await eventually(() => !isAlive(pid), timeoutMs);
+  // Gone, or reset and back in the pool for the next client: either way the hub has let go of the client.
+  await eventually(async () => !isAlive(pid) || (await brokerStatus(broker)).sessions.every((s) => s.pid !== pid || s.state !== 'busy'),
+    timeoutMs);
+}
+
+/** The pid of the session process serving `client` (from CONNECTED's `session` header, "session-<pid>-<n>"). */
+export function sessionPidOf(client: RawClient): number {
+  const m = /^session-(\d+)-\d+$/.exec(client.connected?.headers.session ?? '');
+  if (!m) throw new Error(`session header ${client.connected?.headers.session} names no pid`);
+  return Number(m[1]);
+}
+
+/** The broker's own status (as `stomp-broker status --json` prints it), asked over its bus. */
+export async function brokerStatus(broker: Broker): Promise<BrokerStatus> {
+  const info = readBrokerInfo(broker.dataDir);
+  if (!info) throw new Error(`no broker.json in ${broker.dataDir}`);
+  return askStatus(info.busPath);
 }
 
 

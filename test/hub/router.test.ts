@@ -328,4 +328,22 @@ describe('Router: flow control', () => {
     assert.equal(router.flow.heldBytes, 0);
     assert.deepEqual(messagesOf(c, 'throttle'), [], 'consumers are never throttled');
   });
+
+  // A producer that also consumes is not paused while it holds unacknowledged messages (their ACKs must
+  // still be read); once it has acked them all, it is paused like any producer.
+  test('a producer holding unacked messages is paused once it has acked them', async () => {
+    const { router } = await makeRouter(undefined, { memoryHighWatermark: 5000 });
+    const worker = fakeSession();
+    subscribe(router, worker, 1, '/queue/jobs', 'client-individual');
+    await router.publish(worker, '/queue/jobs', {}, Buffer.from('job'), PROPS);
+    const [job] = takeOffers(worker);
+    router.claim(worker, job.offer, 1);
+    const big = Buffer.alloc(2000);
+    await router.publish(worker, '/queue/results', {}, big, PROPS);
+    await router.publish(worker, '/queue/results', {}, big, PROPS);
+    assert.equal(router.flow.isPaused, true);
+    assert.deepEqual(messagesOf(worker, 'throttle'), [], 'not paused while it holds an unacked job');
+    await router.ack(worker, [job.msg.id]);
+    assert.deepEqual(messagesOf(worker, 'throttle'), [{ t: 'throttle', paused: true }]);
+  });
 });

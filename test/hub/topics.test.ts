@@ -187,3 +187,24 @@ describe('TopicRegistry: statistics', () => {
     assert.equal(delivered(s).length, 1000);
   });
 });
+
+describe('TopicRegistry: idempotent', () => {
+  // Adding or removing the same subscription twice changes nothing the second time (the count stays true,
+  // and a publish after a double removal still works).
+  test('double add and double remove', () => {
+    const topics = new TopicRegistry();
+    const a = session();
+    const b = session();
+    const sa = sub(a, '/topic/t');
+    const sb = sub(b, '/topic/t');
+    topics.add(sa);
+    topics.add(sa);
+    topics.add(sb);
+    assert.equal(row(topics, '/topic/t')?.consumers, 2);
+    topics.remove(sa);
+    topics.remove(sa);
+    assert.equal(row(topics, '/topic/t')?.consumers, 1);
+    topics.publish(message('/topic/t'));
+    assert.deepEqual(delivered(b), ['/topic/t']);
+  });
+});

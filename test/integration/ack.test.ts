@@ -42,7 +42,7 @@ describe('ack', () => {
     const got = await c.expectFrames('MESSAGE', 3);
     assert.deepEqual(bodies(got), ['a1', 'a2', 'a3']);
     for (const m of got) assert.equal(m.headers.redelivered, undefined);
-    await closeAndWaitForSession(c);
+    await closeAndWaitForSession(c, ctx.broker);
     await expectRedelivered(dest, []);
   });
 
@@ -78,7 +78,7 @@ describe('ack', () => {
     await subscribe(c, dest, 's', { ack: 'client' });
     await sendMany(ctx.producer, dest, ['x1', 'x2']);
     await c.expectFrames('MESSAGE', 2);
-    await closeAndWaitForSession(c);
+    await closeAndWaitForSession(c, ctx.broker);
     await expectRedelivered(dest, ['x1', 'x2']);
   });
 
@@ -275,6 +275,23 @@ describe('ack', () => {
     await c.frame('SUBSCRIBE', { destination: '/queue/badmode10', ack: 'individual' });
     const err = await c.expectErrorAndClose();
     assert.match(err.body.toString(), /ack must be auto, client or client-individual, got 'individual'/);
+  });
+
+  // Two overlapping topic subscriptions of one 1.1 connection get the same message with the same
+  // message-id; the `subscription` header tells the two ACKs apart, and both are accepted.
+  test('1.1: overlapping subscriptions ACK the same message-id each', async () => {
+    const topic = uniqueDest('topic', 'overlap');
+    const c = await connectStomp(ctx.broker.port, { 'accept-version': '1.1' });
+    await subscribe(c, topic, 's1', { ack: 'client' });
+    await subscribe(c, `${topic.split('.')[0]}.#`, 's2', { ack: 'client' });
+    await sendConfirmed(ctx.producer, topic, 'both');
+    const got = await c.expectFrames('MESSAGE', 2);
+    assert.equal(got[0].headers['message-id'], got[1].headers['message-id']);
+    for (const m of got) {
+      await c.frame('ACK', { 'message-id': m.headers['message-id'], subscription: m.headers.subscription, receipt: `a-${m.headers.subscription}` });
+      await c.expectReceipt(`a-${m.headers.subscription}`);
+    }
+    await c.disconnect();
   });
 
   // A 1.2 ACK must use the `ack` header's value in `id`; a missing id is an error.

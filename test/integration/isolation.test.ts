@@ -5,15 +5,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bodies, connectStomp, eventually, isAlive, RawClient, sendConfirmed, sendMany, subscribe, uniqueDest, useBroker,
+  bodies, connectStomp, eventually, isAlive, RawClient, sendConfirmed, sendMany, sessionPidOf, subscribe, uniqueDest,
+  useBroker,
 } from '../helpers/broker.js';
-
-/** The session process pid from CONNECTED's `session` header (`session-<pid>-<n>`). */
-function sessionPid(client: RawClient): number {
-  const m = /^session-(\d+)-\d+$/.exec(client.connected!.headers.session ?? '');
-  assert.ok(m, `session header ${client.connected!.headers.session} names a pid`);
-  return Number(m[1]);
-}
 
 describe('isolation', () => {
   const ctx = useBroker({ args: ['--prefork', '8'] });
@@ -22,8 +16,8 @@ describe('isolation', () => {
   test('each connection is served by its own process', async () => {
     const a = await connectStomp(ctx.broker.port);
     const b = await connectStomp(ctx.broker.port);
-    const pa = sessionPid(a);
-    const pb = sessionPid(b);
+    const pa = sessionPidOf(a);
+    const pb = sessionPidOf(b);
     assert.notEqual(pa, pb);
     assert.notEqual(pa, ctx.broker.pid);
     assert.ok(isAlive(pa) && isAlive(pb));
@@ -41,7 +35,7 @@ describe('isolation', () => {
       await subscribe(victim, dest, 'v', { ack: 'client' });
       await sendMany(producer, dest, ['k1', 'k2', 'k3']);
       await victim.expectFrames('MESSAGE', 3);
-      const pid = sessionPid(victim);
+      const pid = sessionPidOf(victim);
       process.kill(pid, 'SIGKILL');
       await victim.expectClosed(10_000);
       await eventually(() => !isAlive(pid), 10_000);
@@ -64,7 +58,7 @@ describe('isolation', () => {
   // The hub replaces a killed session; new clients are still served.
   test('after a session is killed, new clients connect', { timeout: 60_000 }, async () => {
     const victim = await connectStomp(ctx.broker.port);
-    process.kill(sessionPid(victim), 'SIGKILL');
+    process.kill(sessionPidOf(victim), 'SIGKILL');
     await victim.expectClosed(10_000);
     for (let i = 0; i < 3; i++) {
       const c = await connectStomp(ctx.broker.port);
@@ -175,7 +169,7 @@ describe('isolation: the hub dies', () => {
     async () => {
       const { broker } = ctx;
       const clients = [await connectStomp(broker.port), await connectStomp(broker.port)];
-      const pids = clients.map(sessionPid);
+      const pids = clients.map(sessionPidOf);
       process.kill(broker.pid, 'SIGKILL');
       await broker.exited;
       for (const c of clients) await c.expectClosed(15_000);

@@ -9,14 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { permissionFlag } from '../../src/hub/session-pool.js';
-import { type Broker, connectStomp, REPO_ROOT, startBroker } from '../helpers/broker.js';
-
-/** The pid in CONNECTED's `session` header ("session-<pid>-<n>"). */
-function sessionPidOf(session: string | undefined): number {
-  const m = /^session-(\d+)-\d+$/.exec(session ?? '');
-  assert.ok(m, `session header ${session} names a pid`);
-  return Number(m[1]);
-}
+import { type Broker, connectStomp, REPO_ROOT, sessionPidOf, startBroker } from '../helpers/broker.js';
 
 describe('sandbox of a session process', () => {
   // The data directory lies inside the checkout, as `npm start`'s ./data does: still out of reach.
@@ -34,7 +27,7 @@ describe('sandbox of a session process', () => {
     const secret = path.join(broker.dataDir, 'secret.txt');
     fs.writeFileSync(secret, 'not for sessions');
     const client = await connectStomp(broker.port);
-    const pid = sessionPidOf(client.connected?.headers.session);
+    const pid = sessionPidOf(client);
     const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((e) => e.split('=')[0]);
     client.close();

@@ -13,10 +13,14 @@ const WIRE: WireMessage = {
   body: BINARY, redeliveries: 2,
 };
 const STATUS: BrokerStatus = {
-  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, connections: 3, idleSessions: 2,
+  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, connections: 3, pendingConnections: 1, idleSessions: 2,
   destinations: [
     { name: '/queue/a', kind: 'queue', depth: 5, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
     { name: '/topic/t', kind: 'topic', depth: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
+  ],
+  sessions: [
+    { id: 1, pid: 100, state: 'busy', address: '127.0.0.1', clients: 3 },
+    { id: 2, pid: 101, state: 'starting', address: '', clients: 0 },
   ],
 };
 
@@ -44,6 +48,7 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
   },
   sync: { t: 'sync', rid: 10 },
   flow: { t: 'flow', writable: false },
+  end: { t: 'end' },
 };
 
 export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, { t: K }> } = {
@@ -57,6 +62,7 @@ export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, {
   reject: { t: 'reject', rid: 0, message: 'Queue full', detail: '/queue/a holds its maximum' },
   throttle: { t: 'throttle', paused: true },
   shutdown: { t: 'shutdown', message: 'bye' },
+  reset: { t: 'reset' },
 };
 
 export const CONTROL: { [K in ControlToHub['t'] | HubToControl['t']]: Extract<ControlToHub | HubToControl, { t: K }> } = {

@@ -23,7 +23,7 @@ function withDeliveries(ack: 'client' | 'client-individual', n: number, version:
 
 /** The ack ids still awaiting ACK/NACK in the session. */
 function pending(ctx: FakeContext): string[] {
-  return [...ctx.state.unacked.keys()];
+  return [...ctx.state.unacked.values()].map((d) => d.ackId);
 }
 
 describe('ACK', () => {
@@ -264,4 +264,27 @@ describe('ACK / NACK in a transaction', () => {
       'RESOURCE_LIMIT', 'Transaction too large', /at most 2 frames/);
     assert.equal(ctx.state.transactions.get('t')!.ops.length, 2);
   });
+});
+
+describe('ACK: overlapping subscriptions in 1.0/1.1', () => {
+  // Two topic subscriptions of one connection (`/topic/x.a` and `/topic/x.*`) both get message 7, with
+  // the same message-id: 1.1's `subscription` header says which one an ACK settles, and 1.0 (which has
+  // none) settles the first; neither ACK of the pair is refused.
+  for (const version of ['1.0', '1.1'] as const) {
+    test(`${version}: both deliveries of one message can be acked`, () => {
+      const ctx = fakeContext({ connected: version });
+      const s1 = addSubscription(ctx, 's1', '/topic/x.a', { ack: 'client' });
+      const s2 = addSubscription(ctx, 's2', '/topic/x.*', { ack: 'client' });
+      deliver(ctx, s1, 7, false);
+      deliver(ctx, s2, 7, false);
+      assert.equal(ctx.state.unacked.size, 2);
+      const first: Record<string, string> = version === '1.1' ? { subscription: 's2' } : {};
+      handleAck(frame('ACK', { 'message-id': '7', ...first }), ctx);
+      assert.equal((version === '1.1' ? s2 : s1).unacked.size, 0);
+      const second: Record<string, string> = version === '1.1' ? { subscription: 's1' } : {};
+      handleAck(frame('ACK', { 'message-id': '7', ...second }), ctx);
+      assert.equal(ctx.state.unacked.size, 0);
+      assert.equal(s1.unacked.size + s2.unacked.size, 0);
+    });
+  }
 });

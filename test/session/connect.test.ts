@@ -2,7 +2,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleConnect } from '../../src/session/handlers/connect.js';
-import { BROKER_VERSION } from '../../src/version.js';
 import { type FakeContext, fakeContext, frame, REMOTE, SESSION_NAME, throwsStomp } from './fake-context.js';
 
 /** A fresh, unconnected session with the broker's minimum heart-beats set to 100,100 (the default). */
@@ -55,6 +54,14 @@ describe('CONNECT', () => {
       { call: 'connected', version: '1.2' },
       { call: 'startHeartbeat', send: 1000, receive: 400 },
     ]);
+  });
+
+  // STOMP 1.0 has no heart-beating: a 1.0 client's heart-beat header starts nothing it was not told of.
+  test('1.0: a heart-beat header is not agreed to', () => {
+    const ctx = unconnected();
+    handleConnect(frame('CONNECT', { 'heart-beat': '100,100' }), ctx);
+    assert.equal(ctx.sent[0].headers['heart-beat'], undefined);
+    assert.deepEqual(ctx.connectionCalls[1], { call: 'startHeartbeat', send: 0, receive: 0 });
   });
 
   test('heart-beat 0,0 (or none) → no heart-beats either way', () => {

@@ -115,7 +115,7 @@ export function addSubscription(ctx: FakeContext, id: string, dest: string,
  */
 export function deliver(ctx: FakeContext, sub: Subscription, msgId: number, fromQueue = true): Delivery {
   const ackId = ctx.state.version === '1.2' ? ctx.state.newDeliveryTag() : String(msgId);
-  const delivery: Delivery = { ackId, msgId, sub, fromQueue };
+  const delivery: Delivery = { ackId, key: ctx.state.deliveryKey(sub, ackId), msgId, sub, fromQueue };
   ctx.state.track(delivery);
   return delivery;
 }

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SubscribeMsg, UnsubscribeMsg } from '../../src/ipc/contract.js';
 import { handleSubscribe, handleUnsubscribe } from '../../src/session/handlers/subscribe.js';
-import { deliver, type FakeContext, fakeContext, frame, receiptOf, throwsStomp } from './fake-context.js';
+import {
+  addSubscription, deliver, type FakeContext, fakeContext, frame, receiptOf, throwsStomp,
+} from './fake-context.js';
 
 function subscribeMsg(ctx: FakeContext, i = 0): SubscribeMsg {
   const m = ctx.messages[i];
@@ -315,5 +317,15 @@ describe('UNSUBSCRIBE', () => {
     throwsStomp(() => handleUnsubscribe(frame('UNSUBSCRIBE', { id: 's', durable: 'maybe' }), ctx),
       'BAD_HEADER', 'Invalid header');
     assert.equal(ctx.state.subscriptions.get('s')!.closed, false);
+  });
+});
+
+describe('UNSUBSCRIBE: 1.0 by destination', () => {
+  // STOMP 1.0 lets UNSUBSCRIBE name the destination, also when the SUBSCRIBE gave an id.
+  test('a subscription made with an id is found by its destination', () => {
+    const ctx = fakeContext({ connected: '1.0' });
+    addSubscription(ctx, 'mine', '/queue/by-dest');
+    handleUnsubscribe(frame('UNSUBSCRIBE', { destination: '/queue/by-dest' }), ctx);
+    assert.equal(ctx.state.subscriptions.size, 0);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { TxOp } from '../../ipc/contract.js';
 import { fail } from '../../protocol/errors.js';
-import { type Frame, HEADER_ID, HEADER_MESSAGE_ID } from '../../protocol/frame.js';
+import { type Frame, HEADER_ID, HEADER_MESSAGE_ID, HEADER_SUBSCRIPTION } from '../../protocol/frame.js';
 import { nackOptions, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import type { Delivery } from '../state.js';
@@ -44,7 +44,7 @@ function settle(frame: Frame, ctx: SessionContext, makeOp: (ids: number[]) => Se
 function named(frame: Frame, ctx: SessionContext): Delivery[] {
   const header = ctx.state.version === '1.2' ? HEADER_ID : HEADER_MESSAGE_ID;
   const ackId = requireHeader(frame, header);
-  const delivery = ctx.state.unacked.get(ackId);
+  const delivery = ctx.state.findDelivery(ackId, frame.headers[HEADER_SUBSCRIPTION]);
   if (!delivery && ctx.state.revoked.has(ackId)) {
     throw fail('ACK_TIMEOUT', 'Ack timeout expired',
       `${frame.command} names '${ackId}', which went back to its queue when its ack timeout passed.`);

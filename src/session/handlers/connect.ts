@@ -19,7 +19,8 @@ interface ConnectSteps {
 export function handleConnect(frame: Frame, ctx: SessionContext): void {
   if (ctx.state.connected) throw fail('ALREADY_CONNECTED', 'Already connected', 'This session is already connected.');
   const version = negotiateVersion(frame.headers[HEADER_ACCEPT_VERSION]);
-  const heartBeat = negotiateHeartBeat(heartBeatHeader(frame), ctx.config.heartbeat);
+  // STOMP 1.0 has no heart-beating: a 1.0 client's heart-beat header is not agreed to.
+  const heartBeat = negotiateHeartBeat(version === '1.0' ? [0, 0] : heartBeatHeader(frame), ctx.config.heartbeat);
   const steps: ConnectSteps = { version, heartBeat };
   ctx.state.connected = true;
   ctx.state.version = version;

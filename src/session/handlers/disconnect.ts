@@ -9,6 +9,7 @@ import type { SessionContext } from '../context.js';
  */
 export function handleDisconnect(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
+  state.disconnected = true;
   state.transactions.clear();
   for (const sub of [...state.subscriptions.values()]) {
     state.closeSubscription(sub);

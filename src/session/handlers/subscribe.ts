@@ -55,10 +55,12 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
  */
 export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
-  const id = state.version === '1.0'
-    ? frame.headers[HEADER_ID] ?? requireHeader(frame, HEADER_DESTINATION)
-    : requireHeader(frame, HEADER_ID);
-  const sub = state.subscriptions.get(id);
+  // STOMP 1.0 may name the subscription by its destination instead of its id.
+  const byDestination = state.version === '1.0' && frame.headers[HEADER_ID] === undefined;
+  const id = byDestination ? requireHeader(frame, HEADER_DESTINATION) : requireHeader(frame, HEADER_ID);
+  const sub = byDestination
+    ? state.subscriptions.get(id) ?? [...state.subscriptions.values()].find((s) => s.dest === id)
+    : state.subscriptions.get(id);
   if (!sub) throw fail('UNKNOWN_SUBSCRIPTION', 'Unknown subscription', `No subscription with id '${id}'.`);
   const forget = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME] !== undefined
     || booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);

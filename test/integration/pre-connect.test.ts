@@ -1,0 +1,93 @@
+/**
+ * A connection that has not sent its first frame costs no session: the hub holds the socket (and at most
+ * the pre-CONNECT frame limit of bytes) until the frame has ended, applies the CONNECT deadline itself,
+ * and limits connections per client address. Clients that connect and close in a tight loop therefore
+ * use up no session, and clients that connect, CONNECT and leave cleanly give theirs back.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  brokerStatus, connectStomp, eventually, RawClient, useBroker,
+} from '../helpers/broker.js';
+
+describe('before CONNECT', () => {
+  const ctx = useBroker({ args: ['--prefork', '2', '--connect-timeout', '1500'] });
+
+  // Half-open connections (a CONNECT that never ends) are held by the hub, not by sessions.
+  test('20 half-open connections hold no session; a new client is served meanwhile', async () => {
+    const before = await brokerStatus(ctx.broker);
+    const stalled = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(ctx.broker.port)));
+    for (const c of stalled) await c.send('CONNECT\naccept-version:1.2\nhost:/\n');
+    await eventually(async () => (await brokerStatus(ctx.broker)).pendingConnections === 20);
+    const status = await brokerStatus(ctx.broker);
+    assert.equal(status.connections, before.connections, 'no session serves a half-open connection');
+    const client = await connectStomp(ctx.broker.port);
+    await client.disconnect();
+    // The hub's own CONNECT deadline ends them: ERROR "Connect timeout", then a close.
+    for (const c of stalled) {
+      const err = await c.expectErrorAndClose(10_000);
+      assert.equal(err.headers.message, 'Connect timeout');
+    }
+    assert.equal((await brokerStatus(ctx.broker)).pendingConnections, 0);
+  });
+
+  // More than the pre-CONNECT frame limit (64 KiB) without a frame end is refused by the hub.
+  test('64 KiB before the first frame ends gets ERROR "Frame too large"', async () => {
+    const c = await RawClient.connect(ctx.broker.port);
+    await c.send(Buffer.alloc(65 * 1024, 'x'));
+    const err = await c.expectErrorAndClose();
+    assert.equal(err.headers.message, 'Frame too large');
+  });
+
+  // Fifty connect-then-close cycles use up no session: the sessions are the same before and after, and
+  // the next client is served by one of them.
+  test('connect/close loops consume no session', async () => {
+    const before = (await brokerStatus(ctx.broker)).sessions.map((s) => s.pid).sort();
+    for (let i = 0; i < 50; i++) {
+      const c = await RawClient.connect(ctx.broker.port);
+      c.close();
+      await c.expectClosed();
+    }
+    const client = await connectStomp(ctx.broker.port);
+    await client.disconnect();
+    const after = (await brokerStatus(ctx.broker)).sessions.map((s) => s.pid).sort();
+    assert.ok(before.every((pid) => after.includes(pid)), `sessions ${before} are still there: ${after}`);
+  });
+
+  // Fifty CONNECT → CONNECTED → DISCONNECT cycles are served by reused sessions, not fifty new processes.
+  test('connect/disconnect loops are served by reused sessions', async () => {
+    const firstId = Math.max(...(await brokerStatus(ctx.broker)).sessions.map((s) => s.id));
+    for (let i = 0; i < 50; i++) {
+      const c = await connectStomp(ctx.broker.port);
+      await c.disconnect();
+    }
+    const { sessions } = await brokerStatus(ctx.broker);
+    const started = Math.max(...sessions.map((s) => s.id)) - firstId;
+    assert.ok(started < 10, `${started} sessions started for 50 clients`);
+    assert.ok(sessions.some((s) => s.clients > 1), 'some session served several clients');
+  });
+});
+
+describe('connections per address', () => {
+  const ctx = useBroker({ args: ['--prefork', '2', '--max-connections-per-address', '3'] });
+
+  // One address holds at most --max-connections-per-address connections; the next gets ERROR.
+  test('the 4th connection from one address is refused; a slot frees when one leaves', async () => {
+    const held = [await connectStomp(ctx.broker.port), await connectStomp(ctx.broker.port),
+      await RawClient.connect(ctx.broker.port)]; // the third has not even sent CONNECT: it counts too
+    await eventually(async () => (await brokerStatus(ctx.broker)).pendingConnections === 1);
+    const fourth = await RawClient.connect(ctx.broker.port);
+    await fourth.frame('CONNECT', { 'accept-version': '1.2', host: '/' });
+    const err = await fourth.expectErrorAndClose();
+    assert.match(`${err.headers.message} ${err.body.toString()}`, /too many connections.*127\.0\.0\.1/s);
+    await held[0].disconnect();
+    const again = await eventually(async () => {
+      try {
+        return await connectStomp(ctx.broker.port);
+      } catch {
+        return null;
+      }
+    });
+    for (const c of [again, held[1], held[2]]) c.close();
+  });
+});
