@@ -335,8 +335,11 @@ async function timedRoundTrips(
   for (let done = 0; done < n; done++) {
     const t = performance.now();
     if (t >= deadline) return true;
-    const timeout = sleep(deadline - t).then(() => 'timeout' as const);
-    if ((await Promise.race([roundTrip(), timeout])) === 'timeout') return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), deadline - t)));
+    const outcome = await Promise.race([roundTrip(), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') return true;
     latency.add(performance.now() - t);
   }
   return false;
