@@ -138,3 +138,27 @@ export async function idleCpuPct(ms = 1000): Promise<number> {
   const total = b.total - a.total;
   return total > 0 ? Math.round(((b.idle - a.idle) / total) * 1000) / 10 : NaN;
 }
+
+/** PSS of one process from smaps_rollup, KiB, read without blocking the event loop; NaN if gone. */
+async function pssAsync(pid: number): Promise<number> {
+  try {
+    const rollup = await fs.promises.readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** treePss without blocking the event loop for long (one file read at a time, asynchronously). */
+export async function treePssAsync(pid: number): Promise<{ pssKb: number; processes: number }> {
+  let pssKb = 0;
+  let processes = 0;
+  for (const p of processTree(pid)) {
+    const kb = await pssAsync(p);
+    if (Number.isFinite(kb)) {
+      pssKb += kb;
+      processes++;
+    }
+  }
+  return { pssKb, processes };
+}

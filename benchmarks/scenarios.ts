@@ -5,7 +5,7 @@
  * `run.ts` is their command line; `matrix.ts` runs them across brokers; the CI smoke test runs them small.
  */
 import { type ConnectOptions, StompClient, type StompFrame } from './client.js';
-import { lossOf, makeBody, readStamp, STAMP_BYTES, SeqTracker } from './sequence.js';
+import { lossOf, makeBody, newRunId, readStamp, STAMP_BYTES, SeqTracker } from './sequence.js';
 
 /** A scenario's name. */
 export type ScenarioName = 'queue' | 'queue-ack' | 'topic' | 'latency' | 'receipts' | 'connect' | 'persistent';
@@ -38,6 +38,9 @@ export interface ScenarioOptions {
   prefix: string;
   label: string;
 }
+
+/** ScenarioOptions with the run id stamped into every body (runScenario draws a fresh one per run). */
+type RunOptions = ScenarioOptions & { runId: number };
 
 /** What one run measured. */
 export interface ScenarioResult {
@@ -165,12 +168,12 @@ async function waitFor(done: () => boolean, deadline: number, idle?: () => boole
  * consumers in this process get their turn; stops early at the deadline. Returns messages sent.
  */
 async function produce(
-  client: StompClient, dest: string, count: number, size: number, firstSeq: number, deadline: number,
+  client: StompClient, dest: string, count: number, size: number, firstSeq: number, deadline: number, runId: number,
 ): Promise<number> {
   let sent = 0;
   while (sent < count) {
     if (!client.writable) await client.drain();
-    client.send(dest, makeBody(size, firstSeq + sent));
+    client.send(dest, makeBody(size, firstSeq + sent, runId));
     sent++;
     if (sent % 256 === 0) {
       await yieldTurn();
@@ -193,13 +196,13 @@ class Receiver {
   stale = 0;
   lastAt = 0;
 
-  constructor(latency = new Samples()) {
+  constructor(private readonly runId: number, latency = new Samples()) {
     this.latency = latency;
   }
 
   /** Records a MESSAGE body; false when it belongs to another run. */
   take(body: Buffer): boolean {
-    const stamp = readStamp(body);
+    const stamp = readStamp(body, this.runId);
     if (stamp.kind === 'stale') {
       this.stale++;
       return false;
@@ -232,14 +235,14 @@ function checkLoss(receivers: Receiver[], sent: number, size: number): { lost: n
 // ------------------------------------------------------------------------------------------------
 
 /** P producers → one queue → C consumers; auto ack, or client-individual with a prefetch. */
-async function queueScenario(opts: ScenarioOptions, ack: boolean): Promise<ScenarioResult> {
+async function queueScenario(opts: RunOptions, ack: boolean): Promise<ScenarioResult> {
   const scenario: ScenarioName = ack ? 'queue-ack' : 'queue';
   const n = opts.messages ?? DEFAULT_MESSAGES[scenario];
   const consumersN = opts.consumers ?? 1;
   const dest = `/queue/${opts.prefix}.${scenario}`;
   const consumers = await connectAll(consumersN, opts.conn);
   const producers = await connectAll(opts.producers, opts.conn);
-  const rx = new Receiver();
+  const rx = new Receiver(opts.runId);
   for (const c of consumers) {
     c.onMessage = (frame: StompFrame) => {
       if (ack) c.ack(frame);
@@ -251,7 +254,7 @@ async function queueScenario(opts: ScenarioOptions, ack: boolean): Promise<Scena
   const deadline = performance.now() + opts.durationS * 1000;
   const firsts = split(n, producers.length).map((_, i, parts) => parts.slice(0, i).reduce((a, b) => a + b, 0));
   const sent = (await Promise.all(split(n, producers.length).map((count, i) =>
-    produce(producers[i], dest, count, opts.size, firsts[i], deadline)))).reduce((a, b) => a + b, 0);
+    produce(producers[i], dest, count, opts.size, firsts[i], deadline, opts.runId)))).reduce((a, b) => a + b, 0);
   const sendSeconds = watch.seconds();
   const timedOut = await waitFor(() => rx.count >= sent, deadline);
   const seconds = watch.seconds(rx.count >= sent ? rx.lastAt : performance.now());
@@ -265,21 +268,21 @@ async function queueScenario(opts: ScenarioOptions, ack: boolean): Promise<Scena
 }
 
 /** 1 producer → one topic → C subscribers; counts deliveries. */
-async function topicScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function topicScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.topic;
   const consumersN = opts.consumers ?? 4;
   const dest = `/topic/${opts.prefix}.topic`;
   const subscribers = await connectAll(consumersN, opts.conn);
   const [producer] = await connectAll(1, opts.conn);
   const latency = new Samples();
-  const rxs = subscribers.map(() => new Receiver(latency));
+  const rxs = subscribers.map(() => new Receiver(opts.runId, latency));
   for (const [i, c] of subscribers.entries()) {
     c.onMessage = (frame) => rxs[i].take(frame.body);
     await c.subscribe(dest, { ack: 'auto' });
   }
   const watch = new Stopwatch();
   const deadline = performance.now() + opts.durationS * 1000;
-  const sent = await produce(producer, dest, n, opts.size, 0, deadline);
+  const sent = await produce(producer, dest, n, opts.size, 0, deadline, opts.runId);
   const delivered = () => rxs.reduce((a, r) => a + r.count, 0);
   const lastAt = () => Math.max(...rxs.map((r) => r.lastAt));
   // Topics may drop for slow subscribers: stop 3 s after the last delivery.
@@ -296,11 +299,11 @@ async function topicScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
 }
 
 /** One message at a time, producer → queue → consumer, on two connections; 200 warm-up round trips. */
-async function roundTripScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function roundTripScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.latency;
   const dest = `/queue/${opts.prefix}.latency`;
   const [consumer, producer] = await connectAll(2, opts.conn);
-  const rx = new Receiver(new Samples());
+  const rx = new Receiver(opts.runId, new Samples());
   let waiter: (() => void) | null = null;
   consumer.onMessage = (frame) => {
     if (!rx.take(frame.body)) return; // an earlier run's
@@ -313,7 +316,7 @@ async function roundTripScenario(opts: ScenarioOptions): Promise<ScenarioResult>
   let seq = 0;
   const roundTrip = () => new Promise<void>((resolve) => {
     waiter = resolve;
-    producer.send(dest, makeBody(size, seq++));
+    producer.send(dest, makeBody(size, seq++, opts.runId));
   });
   const deadline = performance.now() + opts.durationS * 1000;
   const warmUp = Math.min(200, n);
@@ -346,17 +349,17 @@ async function timedRoundTrips(
 }
 
 /** Producer → queue → consumer at a fixed rate, whatever the replies: latency under a steady load. */
-async function pacedLatencyScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function pacedLatencyScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.latency;
   const dest = `/queue/${opts.prefix}.latency`;
   const [consumer, producer] = await connectAll(2, opts.conn);
-  const rx = new Receiver();
+  const rx = new Receiver(opts.runId);
   consumer.onMessage = (frame) => rx.take(frame.body);
   await consumer.subscribe(dest, { ack: 'auto' });
   const size = Math.max(opts.size, STAMP_BYTES);
   const watch = new Stopwatch();
   const deadline = performance.now() + opts.durationS * 1000;
-  const sent = await paced(n, opts.rate, deadline, (seq) => producer.send(dest, makeBody(size, seq)));
+  const sent = await paced(n, opts.rate, deadline, (seq) => producer.send(dest, makeBody(size, seq, opts.runId)));
   const timedOut = await waitFor(() => rx.count >= sent, deadline);
   const seconds = watch.seconds(rx.count >= sent ? rx.lastAt : performance.now());
   const cpu = watch.cpuPct();
@@ -382,11 +385,11 @@ export async function paced(n: number, rate: number, deadline: number, send: (se
 }
 
 /** SEND with a receipt each, at most `window` unanswered; a consumer drains the queue. */
-async function receiptsScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function receiptsScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.receipts;
   const dest = `/queue/${opts.prefix}.receipts`;
   const [drainer, producer] = await connectAll(2, opts.conn);
-  const rx = new Receiver(new Samples());
+  const rx = new Receiver(opts.runId, new Samples());
   drainer.onMessage = (frame) => rx.take(frame.body);
   await drainer.subscribe(dest, { ack: 'auto' });
   const latency = new Samples();
@@ -397,7 +400,7 @@ async function receiptsScenario(opts: ScenarioOptions): Promise<ScenarioResult> 
   let lastAt = 0;
   const sendOne = () => {
     const t = performance.now();
-    producer.send(dest, makeBody(opts.size, sent++), null, () => {
+    producer.send(dest, makeBody(opts.size, sent++, opts.runId), null, () => {
       lastAt = performance.now();
       latency.add(lastAt - t);
       answered++;
@@ -421,13 +424,13 @@ async function receiptsScenario(opts: ScenarioOptions): Promise<ScenarioResult> 
  * ACK every message (a receipt on every `ackReceipt`-th). Counts receipts/s, consumed messages/s (both
  * from the first SEND), SEND → RECEIPT and end-to-end latency.
  */
-async function persistentScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function persistentScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.persistent;
   const consumersN = opts.consumers ?? 1;
   const dest = `/queue/${opts.prefix}.persistent`;
   const consumers = await connectAll(consumersN, opts.conn);
   const producers = await connectAll(opts.producers, opts.conn);
-  const rx = new Receiver();
+  const rx = new Receiver(opts.runId);
   const acks = new AckReceipts(opts.ackReceipt);
   for (const c of consumers) {
     c.onMessage = (frame: StompFrame) => {
@@ -494,7 +497,7 @@ class ReceiptedSenders {
   readonly latency = new Samples();
   private readonly headers = { persistent: 'true' };
 
-  constructor(private readonly dest: string, private readonly opts: ScenarioOptions,
+  constructor(private readonly dest: string, private readonly opts: RunOptions,
     private readonly rx: Receiver, private readonly deadline: number) {}
 
   start(producer: StompClient, quota: number): void {
@@ -502,7 +505,7 @@ class ReceiptedSenders {
     const sendOne = () => {
       const t = performance.now();
       mine++;
-      producer.send(this.dest, makeBody(this.opts.size, this.sent++), this.headers, () => {
+      producer.send(this.dest, makeBody(this.opts.size, this.sent++, this.opts.runId), this.headers, () => {
         this.lastReceiptAt = performance.now();
         this.latency.add(this.lastReceiptAt - t);
         this.answered++;
@@ -518,7 +521,7 @@ class ReceiptedSenders {
  * Connection setup, one at a time: TCP connect → CONNECTED → DISCONNECT (with receipt) → close,
  * N times. Rate is connections/s; latency is TCP connect start → CONNECTED.
  */
-async function connectScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+async function connectScenario(opts: RunOptions): Promise<ScenarioResult> {
   const n = opts.messages ?? DEFAULT_MESSAGES.connect;
   const latency = new Samples();
   const watch = new Stopwatch();
@@ -569,7 +572,8 @@ function result(opts: ScenarioOptions, scenario: ScenarioName, m: Measured): Sce
 }
 
 /** Runs one scenario. */
-export function runScenario(scenario: ScenarioName, opts: ScenarioOptions): Promise<ScenarioResult> {
+export function runScenario(scenario: ScenarioName, options: ScenarioOptions): Promise<ScenarioResult> {
+  const opts = { ...options, runId: newRunId() };
   switch (scenario) {
     case 'queue': return queueScenario(opts, false);
     case 'queue-ack': return queueScenario(opts, true);

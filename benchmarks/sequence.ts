@@ -10,16 +10,18 @@ import { randomInt } from 'node:crypto';
 /** Bytes a body needs to carry its stamp. */
 export const STAMP_BYTES = 16;
 
-/** This process's run id: messages from another run (left on a durable queue) are told apart by it. */
-export const RUN_ID = randomInt(1, 0x7fffffff);
+/** A fresh run id: messages of another run (left on a queue, or redelivered) are told apart by it. */
+export function newRunId(): number {
+  return randomInt(1, 0x7fffffff);
+}
 
-/** A body of `size` bytes stamped with the current time, RUN_ID and `seq`. */
-export function makeBody(size: number, seq: number): Buffer {
+/** A body of `size` bytes stamped with the current time, the run id and `seq`. */
+export function makeBody(size: number, seq: number, runId: number): Buffer {
   const body = Buffer.allocUnsafe(size);
   body.fill(0x78); // 'x'
   if (size >= STAMP_BYTES) {
     body.writeDoubleLE(performance.now(), 0);
-    body.writeUInt32LE(RUN_ID, 8);
+    body.writeUInt32LE(runId, 8);
     body.writeUInt32LE(seq, 12);
   }
   return body;
@@ -33,10 +35,10 @@ export type Stamp =
   /** Too short to carry a stamp. */
   | { kind: 'none' };
 
-/** Reads the stamp of a received body. */
-export function readStamp(body: Buffer): Stamp {
+/** Reads the stamp of a body received by run `runId`. */
+export function readStamp(body: Buffer, runId: number): Stamp {
   if (body.length < STAMP_BYTES) return { kind: 'none' };
-  if (body.readUInt32LE(8) !== RUN_ID) return { kind: 'stale' };
+  if (body.readUInt32LE(8) !== runId) return { kind: 'stale' };
   return { kind: 'ours', sentAt: body.readDoubleLE(0), seq: body.readUInt32LE(12) };
 }
 
