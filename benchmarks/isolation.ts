@@ -2,7 +2,7 @@
  * `npm run bench:isolation`: what a hostile client does to well-behaved ones, per broker.
  *
  *   npm run bench:isolation -- --target ours --target rabbitmq=127.0.0.1:61623 --target activemq=127.0.0.1:61614
- *     [--kinds big-sends,churn] [--duration 20] [--window 5,15] [--rate 2000] [--pairs 4] [--warmup 3]
+ *     [--kinds big-sends,churn] [--duration 20] [--window 5,15] [--rate 2000] [--pairs 4] [--warmup 5]
  *     [--ours-args '--max-frame-size 100M'] [--out DIR]
  *
  * For each hostile kind (hostile.ts), for each target: start the target alone (brokers.sh; one already
@@ -40,7 +40,7 @@ const USAGE = `usage: npm run bench:isolation -- --target ours --target rabbitmq
   --kinds LIST      among ${HOSTILE_KINDS.join(', ')} (all)
   --duration S      well-behaved load per run (20)       --window A,B   hostile client acts from A to B s (5,15)
   --rate R          well-behaved msgs/s in all (2000)    --pairs N      producers = consumers = queues (4)
-  --warmup S        discarded warm-up of the load after each start (3; 0 = none)
+  --warmup S        discarded warm-up of the load after each start (5; 0 = none)
   --ours-args ARGS  extra flags for our broker when this script starts it
   --out DIR         where the result files go (benchmarks/results)`;
 
@@ -63,7 +63,7 @@ function parseArgs(argv: string[]): Options {
   return {
     targets: parseTargets(flags.get('target') ?? ['ours']), kinds, durationS: Number(one('duration') ?? 20),
     windowS: [a, b], rate: Number(one('rate') ?? 2000), pairs: Number(one('pairs') ?? 4),
-    warmupS: Number(one('warmup') ?? 3), oursArgs: one('ours-args') ?? '', out: path.resolve(one('out') ?? RESULTS_DIR),
+    warmupS: Number(one('warmup') ?? 5), oursArgs: one('ours-args') ?? '', out: path.resolve(one('out') ?? RESULTS_DIR),
   };
 }
 
