@@ -68,13 +68,18 @@ function served(q: SteadyReport, h: SteadyReport): string {
   return `${yes} (${one(q)} → ${one(h)}; slowest ${num(h.probes.worstMs, 0)} ms)`;
 }
 
+/** Whether the quiet run carried the load: nothing lost, every probe served. */
+function baselineHeld(q: SteadyReport): boolean {
+  return q.lost === 0 && q.duplicates === 0 && q.probes.failed === 0;
+}
+
 function row(r: IsolationRun): string {
   if (r.error || !r.quiet || !r.hostile) return `| ${r.kind} | ${r.target} | failed: ${r.error ?? '?'} ||||||`;
   const q = r.quiet.steady;
   const h = r.hostile.steady;
   const lost = `${q.lost} / **${h.lost}**${h.duplicates + q.duplicates ? ` (dup ${q.duplicates}/${h.duplicates})` : ''}`;
   const errors = h.errors.length ? `; well-behaved clients' errors: ${h.errors.slice(0, 2).join('; ')}` : '';
-  return `| ${r.kind} | ${r.target} | ${num(q.p50Ms)} → ${num(h.p50Ms)} (${ratio(q.p50Ms, h.p50Ms)}) `
+  return `| ${r.kind} | ${r.target}${baselineHeld(q) ? '' : ' ⚠'} | ${num(q.p50Ms)} → ${num(h.p50Ms)} (${ratio(q.p50Ms, h.p50Ms)}) `
     + `| ${num(q.p99Ms)} → ${num(h.p99Ms)} (${ratio(q.p99Ms, h.p99Ms)}) | ${num(h.windowP99Ms)} | ${lost} `
     + `| ${num(r.quiet.memory.peakMiB, 0)} → ${num(r.hostile.memory.peakMiB, 0)} | ${served(q, h)} `
     + `| ${hostileText(r.hostile.hostile)}${errors} |`;
@@ -104,6 +109,8 @@ export function isolationMarkdown(file: IsolationFile): string {
     '|---|---|---:|---:|---:|---:|---:|---|---|',
     ...file.runs.map(row), '',
     ...Object.entries(KIND_TEXT).map(([k, v]) => `- \`${k}\`: ${v}`), '',
+    '⚠: the quiet run already lost messages or failed probes — the broker did not carry the well-behaved load '
+      + 'on this machine at that moment, so its quiet → hostile comparison says little.', '',
     'Load before each run (1-minute average, idle CPU over the second before): '
       + file.runs.filter((r) => r.quiet && r.hostile)
         .map((r) => `${r.kind}/${r.target} ${num(r.quiet!.loadAvg1)}, ${num(r.quiet!.idleCpuPct, 0)} % → `
