@@ -53,7 +53,7 @@ function mainRow(r: TargetConnections): string {
   const a = r.atOnce;
   const refused = a && a.refusedOrTimedOut
     ? ` (${Object.entries(a.reasons).map(([k, v]) => `${v}× ${k}`).join('; ')})` : '';
-  const idle = r.idle ? `${n(r.idle.totalPssMiB)} (${r.idle.processes} processes`
+  const idle = r.idle ? `${n(r.idle.totalPssMiB)} (${r.idle.processes} process${r.idle.processes === 1 ? '' : 'es'}`
     + `${r.idle.idleSessionPssMiB !== undefined ? `; hub ${n(r.idle.mainPssMiB)}, idle session ${n(r.idle.idleSessionPssMiB)}` : ''})` : '–';
   return `| ${r.target} | ${n(s?.perSec)} (p50 ${n(s?.p50Ms, 2)} / p99 ${n(s?.p99Ms, 2)} ms) `
     + `| ${a ? `${a.allWithin10s ? 'yes' : '**no**'}, ${a.connected}/${a.n} in ${n(a.lastConnectedMs, 0)} ms` : '–'} `
