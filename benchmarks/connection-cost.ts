@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ConnectTimings, StompClient } from './client.js';
+import { childrenOf, type Memory, memoryOf, processCpuMs } from './proc.js';
 
 interface Options {
   bin: string;
@@ -144,58 +145,6 @@ async function poolSettled(opts: Options, broker: Broker, connections = 0, timeo
 // ------------------------------------------------------------------------------------------------
 // /proc
 // ------------------------------------------------------------------------------------------------
-
-function childrenOf(pid: number): number[] {
-  const pids: number[] = [];
-  try {
-    for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-      const text = fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-      if (text) pids.push(...text.split(/\s+/).map(Number));
-    }
-  } catch {
-    // the process went away
-  }
-  return pids;
-}
-
-interface Memory {
-  rssKb: number;
-  pssKb: number;
-  /** Unique set size: Private_Clean + Private_Dirty. */
-  ussKb: number;
-}
-
-function memoryOf(pid: number): Memory | null {
-  try {
-    const statusText = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(statusText)?.[1] ?? NaN);
-    let pssKb = NaN;
-    let ussKb = NaN;
-    try {
-      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
-      pssKb = field('Pss');
-      ussKb = field('Private_Clean') + field('Private_Dirty');
-    } catch {
-      // smaps_rollup needs Linux 4.14+ and permission
-    }
-    return { rssKb, pssKb, ussKb };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU time (user+system, ms) used so far by one process, 0 if it is gone. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime; USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * CPU time used by the hub and its live sessions, ms, keyed by pid so that an interval can be
