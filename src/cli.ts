@@ -38,7 +38,7 @@ interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number; config?: string;
-  store: 'lmdb' | 'memory'; connectTimeout: number; maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
+  store: 'lmdb' | 'memory'; maxDestinationMemory: number; connectTimeout: number; maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
 }
 
 function startCommand(program: Command): void {
@@ -60,7 +60,10 @@ function startCommand(program: Command): void {
       heartbeatPair, d.heartbeat)
     .option('--prefetch <n>', 'credit of client-ack subscriptions that set none (0 = unlimited)',
       positiveInt, d.defaultPrefetch)
-    .option('--max-memory <bytes>', 'queued bytes past which producers are paused', byteSize, d.memoryHighWatermark)
+    .option('--max-memory <bytes>', 'queued bytes in all past which the biggest producers are paused', byteSize,
+      d.memoryHighWatermark)
+    .option('--max-destination-memory <bytes>', 'bytes one queue may hold before its producers are paused', byteSize,
+      d.destinationMemory)
     .option('--offer-fanout <n>', 'sessions a queue message is offered to at once', positiveInt, d.offerFanout)
     .option('--max-subscriptions <n>', 'subscriptions one connection may hold', positiveInt, d.maxSubscriptions)
     .option('--max-transaction-frames <n>', 'SEND/ACK/NACK frames one transaction may hold', positiveInt,
@@ -85,6 +88,7 @@ function configOf(opts: StartOptions): BrokerConfig {
     ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
+    destinationMemory: opts.maxDestinationMemory,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress, sessionReuse: opts.sessionReuse,
     connectTimeoutMs: Math.max(1, opts.connectTimeout),

@@ -39,8 +39,10 @@ export interface BrokerConfig {
   autoAckWindow: number;
   /** Sessions a queue message is offered to at once; the first claim wins (1 = strict round robin). */
   offerFanout: number;
-  /** Bytes of queued messages past which producers are paused. */
+  /** Bytes of queued messages past which producers are paused (the biggest first): the last resort. */
   memoryHighWatermark: number;
+  /** Bytes one queue may hold before producers sending to it are paused (a destination's `maxMemory`). */
+  destinationMemory: number;
   /** A consumer whose socket holds this many unsent bytes stops claiming queue messages. */
   consumerWriteWatermark: number;
   /** Past this many unsent bytes a consumer's topic messages are dropped (and counted). */
@@ -77,6 +79,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   autoAckWindow: 256,
   offerFanout: 1,
   memoryHighWatermark: 512 * 1024 * 1024,
+  destinationMemory: 128 * 1024 * 1024,
   consumerWriteWatermark: 1024 * 1024,
   topicDropWatermark: 64 * 1024 * 1024,
   logLevel: 'info',

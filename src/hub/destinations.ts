@@ -66,10 +66,10 @@ export class Destinations {
     return policy;
   }
 
-  /** One status row per queue. */
-  status(): DestinationStatus[] {
+  /** One status row per queue; `bytesOf` tells what each holds in memory. */
+  status(bytesOf: (queue: string) => number): DestinationStatus[] {
     return [...this.queues.values()].map((q) => ({
-      name: q.name, kind: 'queue' as const, depth: q.depth, consumers: q.consumers.length,
+      name: q.name, kind: 'queue' as const, depth: q.depth, bytes: bytesOf(q.name), consumers: q.consumers.length,
       inFlight: q.inflight.size + q.offered, enqueued: q.enqueued, delivered: q.delivered,
     }));
   }

@@ -55,6 +55,8 @@ export class Hub {
   private runDir = '';
   private releaseLock: (() => Promise<void>) | null = null;
   private readonly startedAt = Date.now();
+  /** Serial number of the last client registered (HubSession.serial). */
+  private clientSerial = 0;
   private stopping: Promise<void> | null = null;
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
@@ -133,7 +135,11 @@ export class Hub {
       pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt,
       host: this.config.host, port: this.port, connections: this.pool.busyCount,
       pendingConnections: this.listener?.waitingCount ?? 0,
-      idleSessions: this.pool.idleCount, destinations: this.router.status(), sessions: this.pool.snapshot(),
+      idleSessions: this.pool.idleCount, destinations: this.router.status(),
+      sessions: this.pool.snapshot().map((p) => {
+        const client = this.sessions.get(p.id);
+        return { ...p, paused: client !== undefined && this.router.flow.isThrottled(client) };
+      }),
     };
   }
 
@@ -215,7 +221,7 @@ export class Hub {
 
   private register(id: number, pid: number, peer: Peer): HubSession {
     const session: HubSession = {
-      id, pid, send: (m) => peer.send(m), subs: new Map(), producer: false, writable: true,
+      id, serial: ++this.clientSerial, pid, send: (m) => peer.send(m), subs: new Map(), writable: true,
       login: '', version: '', remote: '', clientId: '', pending: null,
     };
     this.sessions.set(id, session);

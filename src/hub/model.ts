@@ -6,13 +6,14 @@ import type { AckMode, HubToSession, WireMessage } from '../ipc/contract.js';
 
 /** The hub's record of one session process. */
 export interface HubSession {
+  /** The session process (its pool id); the same for every client a reused session serves. */
   id: number;
+  /** Unique per client, across session reuse: what held messages name as their producer. */
+  serial: number;
   pid: number;
   /** Sends a bus message to the session (batched per turn). */
   send(message: HubToSession): void;
   subs: Map<number, HubSubscription>;
-  /** The session has published at least once: flow control may pause it. */
-  producer: boolean;
   /** False while the client socket is past its write watermark. */
   writable: boolean;
   login: string;
@@ -62,6 +63,8 @@ export interface HeldMessage {
   expiresAt: number;
   persistent: boolean;
   failures: Failure[];
+  /** The client that sent it (HubSession.serial), charged for its bytes; 0 = none (recovered). */
+  producer: number;
   /**
    * A delivery mark is on disk for its current delivery count, so a hub crash after the client saw it
    * brings it back flagged redelivered (persistent messages only).

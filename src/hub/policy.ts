@@ -33,6 +33,8 @@ export interface DestinationPolicy {
   maxBytes: number;
   /** Past a bound: refuse the SEND with an ERROR, or drop the oldest message. */
   overflow: 'reject' | 'drop-head';
+  /** Bytes the queue may hold before its producers are paused; 0 = the broker's default (--max-destination-memory). */
+  maxMemory: number;
   /** Queues that get a copy of every message sent here (fan-out, like virtual topics). */
   fanout: string[];
 }
@@ -40,7 +42,7 @@ export interface DestinationPolicy {
 /** The policy of a destination nothing in the configuration matches. */
 export const DEFAULT_POLICY: DestinationPolicy = {
   persistent: false, maxDeliveries: 0, backoff: null, deadLetter: '', ackTimeoutMs: 0, expired: 'drop',
-  maxLength: 0, maxBytes: 0, overflow: 'reject', fanout: [],
+  maxLength: 0, maxBytes: 0, overflow: 'reject', maxMemory: 0, fanout: [],
 };
 
 /** A parsed configuration file: patterns in file order. */
@@ -89,7 +91,7 @@ const backoff: Check = (v, where) => {
 const CHECKS: Record<keyof DestinationPolicy, Check> = {
   persistent: bool, maxDeliveries: nonNegInt, backoff, deadLetter: queueName, ackTimeoutMs: nonNegInt,
   expired: oneOf('drop', 'dead-letter'), maxLength: nonNegInt, maxBytes: nonNegInt,
-  overflow: oneOf('reject', 'drop-head'), fanout: queueList,
+  overflow: oneOf('reject', 'drop-head'), maxMemory: nonNegInt, fanout: queueList,
 };
 
 /** Validates a parsed configuration object. */

@@ -25,8 +25,11 @@ export interface RouterCore {
   readonly flow: FlowControl;
   readonly destinations: Destinations;
   readonly log: Logger;
-  /** A new message (with a new id) for `queue`, carrying `dest` as its MESSAGE destination. */
-  newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps): HeldMessage;
+  /**
+   * A new message (with a new id) for `queue`, carrying `dest` as its MESSAGE destination, charged to
+   * client `producer` (HubSession.serial, 0 = nobody).
+   */
+  newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps, producer: number): HeldMessage;
   /** Makes `held` ready in `queue` (a drop-head queue makes room first) and offers what it can. */
   place(queue: Queue, held: HeldMessage): void;
   /** Places `held` once `durable` (its store write) resolves, behind earlier writes to the queue. */

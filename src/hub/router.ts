@@ -30,6 +30,8 @@ export interface RouterOptions {
   offerFanout: number;
   autoAckWindow: number;
   memoryHighWatermark: number;
+  /** A queue's memory bound when its policy sets none. */
+  destinationMemory: number;
 }
 
 /** One copy of a message bound for one queue. */
@@ -60,9 +62,10 @@ export class Router implements RouterCore {
     config: BrokerFileConfig,
     readonly log: Logger = new Logger('router', 'warn'),
   ) {
-    this.flow = new FlowControl(options.memoryHighWatermark);
     this.durables = new DurableSubscriptions(store);
     this.destinations = new Destinations(config, (q) => this.durables.ofQueue(q)?.topic, (q) => this.dispatch(q));
+    this.flow = new FlowControl(options.memoryHighWatermark,
+      (q) => this.destinations.policyOf(q).maxMemory || options.destinationMemory);
     this.settlement = new Settlement(this, (s) => this.delivery.unstall(s));
     this.delivery = new Delivery(this, () => this.settlement, options);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
@@ -76,7 +79,7 @@ export class Router implements RouterCore {
     for await (const stored of this.store.recover()) {
       const held = fromStored(stored);
       const queue = this.destinations.queueFor(held.queue);
-      this.flow.add(held.bytes);
+      this.flow.charge(held);
       queue.place(held, false);
       queue.enqueued++;
       count++;
@@ -92,9 +95,9 @@ export class Router implements RouterCore {
    * when a bounded queue refuses it, before anything is changed.
    */
   publish(from: HubSession | undefined, dest: string, headers: Headers, body: Buffer, props: MessageProps): Promise<void> | undefined {
-    if (from) this.flow.noteProducer(from);
-    const targets = this.targetsOf(dest, headers, body, props);
+    const targets = this.targetsOf(dest, headers, body, props, from);
     this.checkBounds(targets);
+    if (from) this.flow.published(from, targets.map((t) => t.queue.name));
     if (isTopic(dest)) this.topics.publish(this.wire(dest, headers, body));
     return this.enqueueAll(targets);
   }
@@ -102,9 +105,9 @@ export class Router implements RouterCore {
   /** Applies a COMMIT: every SEND, ACK and NACK in one store transaction, then in memory. */
   commit(session: HubSession, ops: TxOp[]): Promise<void> | undefined {
     const sends = ops.filter((op) => op.t === 'publish');
-    if (sends.length > 0) this.flow.noteProducer(session);
-    const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props));
+    const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props, session));
     this.checkBounds(targets);
+    if (sends.length > 0) this.flow.published(session, targets.map((t) => t.queue.name));
     const removals = this.settlement.persistentOf(session, ops.flatMap((op) => (op.t === 'ack' ? op.ids : [])));
     const put = targets.filter((t) => t.held.persistent).map((t) => toStored(t.held));
     const durable = put.length + removals.length > 0 ? this.store.write({ put, remove: removals }) : undefined;
@@ -136,23 +139,23 @@ export class Router implements RouterCore {
    * The queues a message to `dest` lands in, each with its own copy (and id). A copy carries the
    * destination its consumers subscribed to: the queue for fan-out, the topic for a durable subscription.
    */
-  private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps): Target[] {
+  private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps, from?: HubSession): Target[] {
     const copies = new Map<string, string>(); // queue name → MESSAGE destination
     if (!isTopic(dest)) copies.set(dest, dest);
     for (const q of this.policyOf(dest).fanout) copies.set(q, q);
     if (isTopic(dest)) for (const b of this.durables.matching(dest)) copies.set(b.queue, dest);
     return [...copies].map(([name, wireDest]) => {
       const queue = this.destinations.queueFor(name);
-      return { queue, held: this.newMessage(queue, wireDest, headers, body, props) };
+      return { queue, held: this.newMessage(queue, wireDest, headers, body, props, from?.serial ?? 0) };
     });
   }
 
-  newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps): HeldMessage {
+  newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps, producer: number): HeldMessage {
     const wire = this.wire(dest, headers, body);
     return {
       wire, queue: queue.name, bytes: messageBytes(wire), priority: props.priority,
       deliverAt: props.delayMs > 0 ? Date.now() + props.delayMs : 0, expiresAt: props.expiresAt,
-      persistent: props.persistent || queue.policy.persistent, failures: [], marked: false,
+      persistent: props.persistent || queue.policy.persistent, failures: [], marked: false, producer,
     };
   }
 
@@ -214,7 +217,7 @@ export class Router implements RouterCore {
         this.settlement.discard(dropped);
       }
     }
-    this.flow.add(held.bytes);
+    this.flow.charge(held);
     queue.enqueued++;
     queue.place(held, false);
     this.dispatch(queue);
@@ -281,7 +284,7 @@ export class Router implements RouterCore {
   private forgetDurable(queueName: string, saved: Promise<void>): Promise<void> {
     const queue = this.destinations.queueFor(queueName);
     const dropped = queue.drain();
-    for (const held of dropped) this.flow.remove(held.bytes);
+    for (const held of dropped) this.flow.release(held);
     const ids = dropped.filter((h) => h.persistent).map((h) => h.wire.id);
     return Promise.all([saved, ids.length ? this.store.write({ remove: ids }) : undefined]).then(() => {});
   }
@@ -343,7 +346,7 @@ export class Router implements RouterCore {
 
   /** One line per destination, for `status`. */
   status(): DestinationStatus[] {
-    return this.destinations.status().concat(this.topics.status());
+    return this.destinations.status((q) => this.flow.queueBytes(q)).concat(this.topics.status());
   }
 
   /** Stops timers (broker stopping). */

@@ -109,7 +109,7 @@ export class SessionPool {
   }
 
   /** Every session process, for `status`. */
-  snapshot(): SessionStatus[] {
+  snapshot(): Array<Omit<SessionStatus, 'paused'>> {
     return [...this.sessions.values()].map((s) => ({
       id: s.id, pid: s.child.pid ?? 0, state: s.state, address: s.address, clients: s.clients,
     }));

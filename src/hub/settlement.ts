@@ -109,14 +109,14 @@ export class Settlement {
 
   /** A message leaves the broker without being delivered (dropped by overflow or expiry). */
   discard(held: HeldMessage): void {
-    this.core.flow.remove(held.bytes);
+    this.core.flow.release(held);
     if (held.persistent) this.core.background({ remove: [held.wire.id] });
   }
 
   /** A message was consumed: count it, release its memory, and (unless the caller does) its storage. */
   finish(queue: Queue, held: HeldMessage, removeFromStore = true): void {
     queue.delivered++;
-    this.core.flow.remove(held.bytes);
+    this.core.flow.release(held);
     if (removeFromStore && held.persistent) this.core.background({ remove: [held.wire.id] });
   }
 
@@ -183,8 +183,8 @@ export class Settlement {
     };
     const dlq = this.core.destinations.queueFor(dlqName);
     const moved = this.core.newMessage(dlq, dlqName, headers, held.wire.body,
-      { persistent: held.persistent, priority: held.priority, delayMs: 0, expiresAt: 0 });
-    this.core.flow.remove(held.bytes);
+      { persistent: held.persistent, priority: held.priority, delayMs: 0, expiresAt: 0 }, held.producer);
+    this.core.flow.release(held);
     if (!held.persistent) {
       this.core.place(dlq, moved);
       return undefined;

@@ -18,6 +18,6 @@ export function fromStored(s: StoredMessage): HeldMessage {
   const wire: WireMessage = { id: s.id, dest: s.dest, headers: s.headers, body: s.body, redeliveries: s.redeliveries };
   return {
     wire, queue: s.queue ?? s.dest, bytes: messageBytes(wire), priority: s.priority, deliverAt: s.deliverAt,
-    expiresAt: s.expiresAt, persistent: true, failures: s.failures ?? [], marked: false,
+    expiresAt: s.expiresAt, persistent: true, failures: s.failures ?? [], marked: false, producer: 0,
   };
 }

@@ -45,7 +45,7 @@ export class TopicRegistry {
   /** One row per subscribed topic name or pattern. */
   status(): DestinationStatus[] {
     return [...this.stats].map(([name, s]) => ({
-      name, kind: 'topic' as const, depth: 0, consumers: s.subscribers, inFlight: 0,
+      name, kind: 'topic' as const, depth: 0, bytes: 0, consumers: s.subscribers, inFlight: 0,
       enqueued: s.delivered, delivered: s.delivered,
     }));
   }

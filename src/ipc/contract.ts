@@ -170,6 +170,8 @@ export interface SessionStatus {
   address: string;
   /** Clients handed to it so far (more than one when it was reused). */
   clients: number;
+  /** Its client is not being read now: flow control paused it as a producer. */
+  paused: boolean;
 }
 
 /** One destination's numbers. */
@@ -177,6 +179,8 @@ export interface DestinationStatus {
   name: string;
   kind: 'queue' | 'topic';
   depth: number;
+  /** Bytes the queue holds in the hub's memory (charged against its bound). */
+  bytes: number;
   consumers: number;
   inFlight: number;
   enqueued: number;

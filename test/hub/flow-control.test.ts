@@ -1,21 +1,24 @@
 /**
- * FlowControl: producers paused past the high-water mark and resumed under half of it; consumers never
- * paused, nor a producer holding unacknowledged messages; a forgotten session is told nothing more.
+ * FlowControl: memory charged to queues and producers. A queue past its own bound pauses only the
+ * producers that send to it, until it is under half its bound; past the global bound the producers
+ * holding the most bytes are paused first. Consumers are never paused, nor a producer holding
+ * unacknowledged messages; a forgotten client is told nothing more.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HubToSession, ThrottleMsg } from '../../src/ipc/contract.js';
 import { FlowControl } from '../../src/hub/flow-control.js';
-import type { HubSession, HubSubscription } from '../../src/hub/model.js';
+import type { HeldMessage, HubSession, HubSubscription } from '../../src/hub/model.js';
 
 interface FakeSession extends HubSession {
   sent: HubToSession[];
 }
 
-let nextId = 1;
+let nextSerial = 1;
 function session(): FakeSession {
+  const serial = nextSerial++;
   const s: FakeSession = {
-    id: nextId++, pid: 1, send: (m) => s.sent.push(m), sent: [], subs: new Map(), producer: false, writable: true,
+    id: serial, serial, pid: 1, send: (m) => s.sent.push(m), sent: [], subs: new Map(), writable: true,
     login: '', version: '1.2', remote: 'test', clientId: '', pending: null,
   };
   return s;
@@ -31,6 +34,15 @@ function holding(s: FakeSession, ...unacked: number[]): HubSubscription {
   return sub;
 }
 
+let nextId = 1;
+/** A held message of `bytes` in `queue`, sent by `from`. */
+function msg(queue: string, bytes: number, from?: FakeSession): HeldMessage {
+  return {
+    wire: { id: nextId++, dest: queue, headers: {}, body: Buffer.alloc(0), redeliveries: 0 }, queue, bytes, priority: 4,
+    deliverAt: 0, expiresAt: 0, persistent: false, failures: [], marked: false, producer: from?.serial ?? 0,
+  };
+}
+
 /** The throttle states `s` was told, in order (and forgets them). */
 function throttles(s: FakeSession): boolean[] {
   const got = s.sent.map((m) => {
@@ -41,150 +53,131 @@ function throttles(s: FakeSession): boolean[] {
   return got;
 }
 
-describe('FlowControl: thresholds', () => {
-  // Paused only past the mark (strictly above), resumed only under half of it (strictly below).
-  test('pauses above the high-water mark, resumes below half of it', () => {
-    const flow = new FlowControl(1000);
+/** Sends `bytes` from `from` to `queue`: published (which may pause it), then charged. */
+function send(flow: FlowControl, from: FakeSession, queue: string, bytes: number): HeldMessage {
+  flow.published(from, [queue]);
+  const m = msg(queue, bytes, from);
+  flow.charge(m);
+  return m;
+}
+
+describe('FlowControl: a queue past its own bound', () => {
+  // Blocked strictly above the bound; the next SEND to it pauses its producer; under half it resumes.
+  test('pauses the producer that sends to it, resumes under half the bound', () => {
+    const flow = new FlowControl(1 << 30, () => 1000);
     const p = session();
-    flow.noteProducer(p);
-    flow.add(1000);
-    assert.equal(flow.isPaused, false, 'at the mark: not yet');
-    assert.deepEqual(throttles(p), []);
-    flow.add(1);
-    assert.equal(flow.isPaused, true);
-    assert.deepEqual(throttles(p), [true]);
-    flow.remove(501);
-    assert.equal(flow.heldBytes, 500);
-    assert.equal(flow.isPaused, true, 'at half: still paused');
-    assert.deepEqual(throttles(p), []);
-    flow.remove(1);
-    assert.equal(flow.isPaused, false);
+    const first = send(flow, p, '/queue/a', 1000);
+    assert.deepEqual(throttles(p), [], 'at the bound: not blocked');
+    const second = send(flow, p, '/queue/a', 1);
+    assert.deepEqual(throttles(p), [], 'the message that crossed the bound is accepted');
+    send(flow, p, '/queue/a', 1);
+    assert.deepEqual(throttles(p), [true], 'the next SEND to the blocked queue pauses it');
+    flow.release(second);
+    flow.release(first);
+    assert.equal(flow.queueBytes('/queue/a'), 1);
     assert.deepEqual(throttles(p), [false]);
   });
 
-  // Between the marks nothing changes either way (hysteresis): no flapping throttle messages.
-  test('no repeated throttle messages while above the mark or between the marks', () => {
-    const flow = new FlowControl(100);
-    const p = session();
-    flow.noteProducer(p);
-    flow.add(150);
-    flow.add(10);
-    flow.remove(80);
-    flow.add(20);
-    assert.deepEqual(throttles(p), [true]);
-    flow.remove(60);
-    flow.add(30);
-    flow.remove(30);
-    assert.deepEqual(throttles(p), [false]);
-    assert.equal(flow.heldBytes, 40);
+  // Memory is charged where it is caused: a producer sending elsewhere goes on.
+  test('producers of other queues are not paused', () => {
+    const flow = new FlowControl(1 << 30, () => 100);
+    const [flooder, other] = [session(), session()];
+    send(flow, flooder, '/queue/full', 500);
+    send(flow, flooder, '/queue/full', 10);
+    send(flow, other, '/queue/fine', 10);
+    assert.deepEqual([throttles(flooder), throttles(other)], [[true], []]);
   });
 
-  test('heldBytes follows add and remove', () => {
-    const flow = new FlowControl(1 << 20);
-    flow.add(300);
-    flow.add(200);
-    flow.remove(100);
-    assert.equal(flow.heldBytes, 400);
-    assert.equal(flow.isPaused, false);
+  // Each queue's bound comes from its own policy.
+  test('bounds differ per queue', () => {
+    const flow = new FlowControl(1 << 30, (q) => (q === '/queue/big' ? 10_000 : 100));
+    const p = session();
+    send(flow, p, '/queue/big', 5000);
+    send(flow, p, '/queue/big', 1);
+    assert.deepEqual(throttles(p), []);
+    send(flow, p, '/queue/small', 500);
+    send(flow, p, '/queue/small', 1);
+    assert.deepEqual(throttles(p), [true]);
   });
 });
 
-describe('FlowControl: who is paused', () => {
+describe('FlowControl: the global bound', () => {
+  // Past the global bound the biggest producers are paused first, as many as cover the excess.
+  test('the producer holding the most bytes is paused first', () => {
+    const flow = new FlowControl(1000, () => 1 << 30);
+    const [big, small] = [session(), session()];
+    send(flow, small, '/queue/s', 100);
+    const bulk = send(flow, big, '/queue/b', 950);
+    assert.equal(flow.isPaused, true);
+    assert.deepEqual([throttles(big), throttles(small)], [[true], []]);
+    flow.release(bulk);
+    assert.equal(flow.isPaused, false);
+    assert.deepEqual(throttles(big), [false]);
+  });
+
+  // Between the marks nothing changes (hysteresis): paused above the bound, resumed under half of it.
+  test('resumes only under half the bound', () => {
+    const flow = new FlowControl(1000, () => 1 << 30);
+    const p = session();
+    const a = send(flow, p, '/queue/q', 600);
+    const b = send(flow, p, '/queue/q', 600);
+    assert.deepEqual(throttles(p), [true]);
+    flow.release(a);
+    assert.equal(flow.heldBytes, 600);
+    assert.deepEqual(throttles(p), [], 'above half: still paused');
+    flow.release(b);
+    assert.deepEqual(throttles(p), [false]);
+  });
+
+  test('heldBytes follows charge and release', () => {
+    const flow = new FlowControl(1 << 20, () => 1 << 20);
+    const m1 = msg('/queue/x', 300);
+    const m2 = msg('/queue/x', 200);
+    flow.charge(m1);
+    flow.charge(m2);
+    flow.release(m1);
+    assert.equal(flow.heldBytes, 200);
+    assert.equal(flow.queueBytes('/queue/x'), 200);
+  });
+});
+
+describe('FlowControl: who is never paused', () => {
   // Consumers are never paused, so queues can drain.
   test('a session that never published is not paused', () => {
-    const flow = new FlowControl(10);
+    const flow = new FlowControl(10, () => 10);
     const consumer = session();
     holding(consumer);
-    flow.update(consumer);
-    flow.add(100);
+    flow.charge(msg('/queue/q', 100));
     flow.update(consumer);
     assert.deepEqual(consumer.sent, []);
-    assert.equal(consumer.producer, false);
   });
 
-  test('every producer is paused and resumed', () => {
-    const flow = new FlowControl(10);
-    const [a, b] = [session(), session()];
-    flow.noteProducer(a);
-    flow.noteProducer(b);
-    assert.equal(a.producer, true);
-    flow.add(11);
-    assert.deepEqual([throttles(a), throttles(b)], [[true], [true]]);
-    flow.remove(11);
-    assert.deepEqual([throttles(a), throttles(b)], [[false], [false]]);
-  });
-
-  // A session that starts publishing while the broker is past the mark is paused at once.
-  test('a producer noted while paused is paused at once; noting it again changes nothing', () => {
-    const flow = new FlowControl(10);
-    flow.add(50);
-    const late = session();
-    flow.noteProducer(late);
-    assert.deepEqual(throttles(late), [true]);
-    flow.noteProducer(late);
-    assert.deepEqual(throttles(late), []);
-  });
-
-  // Its ACKs must still be read, or it could never free what keeps the broker past the mark.
-  test('a producer holding unacknowledged messages is not paused', () => {
-    const flow = new FlowControl(10);
-    const worker = session();
-    holding(worker, 7);
-    flow.noteProducer(worker);
-    flow.add(50);
-    assert.equal(flow.isPaused, true);
-    assert.deepEqual(throttles(worker), []);
-  });
-
-  // update() re-decides when what the session holds changes.
-  test('update: paused once it holds nothing, resumed when it holds something again', () => {
-    const flow = new FlowControl(10);
+  // Its ACKs must still be read, or it could never free what keeps the queue blocked.
+  test('a producer holding unacknowledged messages is paused only once it holds none', () => {
+    const flow = new FlowControl(1 << 30, () => 10);
     const worker = session();
     const sub = holding(worker, 7);
-    flow.noteProducer(worker);
-    flow.add(50);
+    send(flow, worker, '/queue/q', 50);
+    send(flow, worker, '/queue/q', 1);
+    assert.deepEqual(throttles(worker), []);
     sub.unacked.clear();
     flow.update(worker);
     assert.deepEqual(throttles(worker), [true]);
-    flow.update(worker);
-    assert.deepEqual(throttles(worker), [], 'no repeat');
     sub.unacked.add(8);
     flow.update(worker);
     assert.deepEqual(throttles(worker), [false]);
   });
 
-  test('update while not paused tells nothing', () => {
-    const flow = new FlowControl(10);
+  // A client that has gone is told nothing more; what it sent stays charged to its queue.
+  test('forget: no throttle messages for a client that has gone', () => {
+    const flow = new FlowControl(1 << 30, () => 10);
     const p = session();
-    flow.noteProducer(p);
-    flow.update(p);
-    holding(p, 1);
-    flow.update(p);
+    const m = send(flow, p, '/queue/q', 50);
+    send(flow, p, '/queue/q', 1);
+    assert.deepEqual(throttles(p), [true]);
+    flow.forget(p);
+    flow.release(m);
     assert.deepEqual(p.sent, []);
-  });
-});
-
-describe('FlowControl: forget', () => {
-  // A session that is gone is told nothing more (its bus is closed) and no longer counted.
-  test('a forgotten producer gets no throttle messages', () => {
-    const flow = new FlowControl(10);
-    const [gone, stays] = [session(), session()];
-    flow.noteProducer(gone);
-    flow.noteProducer(stays);
-    flow.add(20);
-    assert.deepEqual(throttles(gone), [true]);
-    flow.forget(gone);
-    flow.remove(20);
-    flow.add(20);
-    assert.deepEqual(throttles(gone), []);
-    assert.deepEqual(throttles(stays), [true, false, true]);
-  });
-
-  test('forgetting a session that was never a producer is harmless', () => {
-    const flow = new FlowControl(10);
-    const s = session();
-    flow.forget(s);
-    flow.add(20);
-    assert.deepEqual(s.sent, []);
+    assert.equal(flow.queueBytes('/queue/q'), 1);
   });
 });

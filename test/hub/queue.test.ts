@@ -9,13 +9,13 @@ function held(id: number, opts: { priority?: number; deliverAt?: number; bytes?:
   return {
     wire: { id, dest: '/queue/q', headers: {}, body: Buffer.from(String(id)), redeliveries: 0 },
     queue: '/queue/q', bytes: opts.bytes ?? 10, priority: opts.priority ?? 4, deliverAt: opts.deliverAt ?? 0,
-    expiresAt: 0, persistent: false, failures: [], marked: false,
+    expiresAt: 0, persistent: false, failures: [], marked: false, producer: 0,
   };
 }
 
 function session(id: number): HubSession {
   return {
-    id, pid: 1000 + id, send: () => {}, subs: new Map(), producer: false, writable: true,
+    id, serial: id, pid: 1000 + id, send: () => {}, subs: new Map(), writable: true,
     login: '', version: '1.2', remote: '', clientId: '', pending: null,
   };
 }

@@ -7,7 +7,7 @@ import type { HeldMessage } from '../../src/hub/model.js';
 function held(id: number, priority = 4): HeldMessage {
   return {
     wire: { id, dest: '/queue/q', headers: {}, body: Buffer.from(String(id)), redeliveries: 0 },
-    queue: '/queue/q', bytes: 10, priority, deliverAt: 0, expiresAt: 0, persistent: false, failures: [], marked: false,
+    queue: '/queue/q', bytes: 10, priority, deliverAt: 0, expiresAt: 0, persistent: false, failures: [], marked: false, producer: 0,
   };
 }
 

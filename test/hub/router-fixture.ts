@@ -16,8 +16,9 @@ export interface FakeSession extends HubSession {
 
 let nextSessionId = 1;
 export function fakeSession(): FakeSession {
+  const id = nextSessionId++;
   const fake: FakeSession = {
-    id: nextSessionId++, pid: 4242, send: (m) => fake.sent.push(m), sent: [], subs: new Map(), producer: false,
+    id, serial: id, pid: 4242, send: (m) => fake.sent.push(m), sent: [], subs: new Map(),
     writable: true, login: 'guest', version: '1.2', remote: 'test', clientId: '', pending: null,
   };
   return fake;
@@ -35,7 +36,9 @@ export function messagesOf(s: FakeSession, t: HubToSession['t']): HubToSession[]
 }
 
 export const PROPS: MessageProps = { persistent: false, priority: 4, delayMs: 0, expiresAt: 0 };
-export const OPTIONS: RouterOptions = { offerFanout: 1, autoAckWindow: 100, memoryHighWatermark: 1 << 30 };
+export const OPTIONS: RouterOptions = {
+  offerFanout: 1, autoAckWindow: 100, memoryHighWatermark: 1 << 30, destinationMemory: 1 << 30,
+};
 export const KEEP = { requeue: true, retryAfterMs: -1, reason: '' };
 
 export const routers: Router[] = [];

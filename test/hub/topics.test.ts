@@ -12,7 +12,7 @@ interface FakeSession extends HubSession {
 let nextId = 1;
 function session(): FakeSession {
   const s: FakeSession = {
-    id: nextId++, pid: 1, send: (m) => s.sent.push(m), sent: [], subs: new Map(), producer: false, writable: true,
+    id: nextId++, serial: 0, pid: 1, send: (m) => s.sent.push(m), sent: [], subs: new Map(), writable: true,
     login: '', version: '1.2', remote: 'test', clientId: '', pending: null,
   };
   return s;
@@ -144,10 +144,10 @@ describe('TopicRegistry: statistics', () => {
     topics.publish(message('/topic/news'));
     topics.publish(message('/topic/sport'));
     assert.deepEqual(row(topics, '/topic/news'), {
-      name: '/topic/news', kind: 'topic', depth: 0, consumers: 2, inFlight: 0, enqueued: 2, delivered: 2,
+      name: '/topic/news', kind: 'topic', depth: 0, bytes: 0, consumers: 2, inFlight: 0, enqueued: 2, delivered: 2,
     });
     assert.deepEqual(row(topics, '/topic/#'), {
-      name: '/topic/#', kind: 'topic', depth: 0, consumers: 1, inFlight: 0, enqueued: 2, delivered: 2,
+      name: '/topic/#', kind: 'topic', depth: 0, bytes: 0, consumers: 1, inFlight: 0, enqueued: 2, delivered: 2,
     });
     assert.equal(topics.status().length, 2, 'no row for a published name nobody subscribed to');
   });
@@ -169,7 +169,7 @@ describe('TopicRegistry: statistics', () => {
     assert.deepEqual(topics.status(), []);
     topics.add(sub(a, '/topic/t'));
     assert.deepEqual(row(topics, '/topic/t'), {
-      name: '/topic/t', kind: 'topic', depth: 0, consumers: 1, inFlight: 0, enqueued: 0, delivered: 0,
+      name: '/topic/t', kind: 'topic', depth: 0, bytes: 0, consumers: 1, inFlight: 0, enqueued: 0, delivered: 0,
     });
   });
 

@@ -6,8 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
-  type Broker, BROKER_BIN, connectStomp, encodeFrame, eventually, type RawClient, REPO_ROOT, sleep, subscribe,
-  uniqueDest, useBroker,
+  type Broker, BROKER_BIN, brokerStatus, connectStomp, encodeFrame, eventually, type RawClient, REPO_ROOT, sendConfirmed,
+  sessionPidOf, sleep, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 const N = 400;
@@ -53,9 +53,10 @@ describe('flow control: --max-memory 64k', () => {
       const late = await connectStomp(ctx.broker.port);
       await late.frame('SEND', { destination: dest, receipt: 'b1' }, 'b1');
       await late.expectReceipt('b1');
-      // ... and is paused: its next SEND is not read while the queue stays over the watermark.
+      // ... and is paused: the broker says so, and its next SEND is not answered while the queue stays over.
+      await eventually(async () => (await brokerStatus(ctx.broker)).sessions.find((s) => s.pid === sessionPidOf(late))?.paused);
       await late.frame('SEND', { destination: dest, receipt: 'b2' }, 'b2');
-      await late.expectNoFrame(500);
+      assert.equal(late.pending, 0);
       const consumer = await connectStomp(ctx.broker.port);
       await subscribe(consumer, dest, 's');
       const got = await consumer.expectFrames('MESSAGE', N + 2, 60_000);
@@ -139,5 +140,31 @@ describe('flow control: --max-memory 64k', () => {
     await producer.frame('SEND', { destination: dest, receipt: 'resumed' }, 'r');
     await producer.expectReceipt('resumed', 30_000);
     producer.close();
+  });
+});
+
+// Memory is charged where it is caused: a queue past its own bound pauses only the producers sending to
+// it; another producer's receipts to another queue keep arriving.
+describe('flow control: per-destination bounds', () => {
+  const ctx = useBroker({ args: ['--max-destination-memory', '64k'] });
+
+  test('a producer filling a queue nobody reads is paused; another producer is not', { timeout: 90_000 }, async () => {
+    const full = uniqueDest('queue', 'flow-full');
+    const flooder = await connectStomp(ctx.broker.port);
+    await flood(flooder, full);
+    await eventually(async () => (await brokerStatus(ctx.broker)).sessions.find((s) => s.pid === sessionPidOf(flooder))?.paused);
+    const status = await brokerStatus(ctx.broker);
+    const row = status.destinations.find((d) => d.name === full);
+    assert.ok(row && row.bytes > 64 * 1024, `${full} is past its bound: ${JSON.stringify(row)}`);
+    // Another producer, to another queue, is served throughout.
+    const other = await connectStomp(ctx.broker.port);
+    for (let i = 0; i < 50; i++) await sendConfirmed(other, uniqueDest('queue', 'flow-other'), `o${i}`);
+    assert.equal((await brokerStatus(ctx.broker)).sessions.find((s) => s.pid === sessionPidOf(other))?.paused, false);
+    // Draining the full queue resumes the flooder; nothing was lost.
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, full, 's');
+    await consumer.expectFrames('MESSAGE', N, 60_000);
+    await flooder.expectReceipt('last', 30_000);
+    for (const c of [flooder, other, consumer]) await c.disconnect();
   });
 });

@@ -15,12 +15,12 @@ const WIRE: WireMessage = {
 const STATUS: BrokerStatus = {
   pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, connections: 3, pendingConnections: 1, idleSessions: 2,
   destinations: [
-    { name: '/queue/a', kind: 'queue', depth: 5, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
-    { name: '/topic/t', kind: 'topic', depth: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
+    { name: '/queue/a', kind: 'queue', depth: 5, bytes: 5120, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
+    { name: '/topic/t', kind: 'topic', depth: 0, bytes: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
   ],
   sessions: [
-    { id: 1, pid: 100, state: 'busy', address: '127.0.0.1', clients: 3 },
-    { id: 2, pid: 101, state: 'starting', address: '', clients: 0 },
+    { id: 1, pid: 100, state: 'busy', address: '127.0.0.1', clients: 3, paused: true },
+    { id: 2, pid: 101, state: 'starting', address: '', clients: 0, paused: false },
   ],
 };
 
