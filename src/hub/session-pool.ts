@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -328,8 +329,22 @@ function setNice(child: ChildProcess, nice: number): void {
 /** The project root (this file runs as dist/src/hub/session-pool.js). */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** All a session may read: the compiled broker and its dependencies, never the data directory. */
-export const SESSION_READABLE = [path.join(PROJECT_ROOT, 'dist') + path.sep, path.join(PROJECT_ROOT, 'node_modules') + path.sep];
+/**
+ * All a session may read: the compiled broker and its dependencies, never the data directory. Module
+ * loading opens real paths, so a symlinked node_modules (a shared install) is allowed where it points.
+ */
+export const SESSION_READABLE = [...new Set(['dist', 'node_modules'].flatMap((dir) => {
+  const at = path.join(PROJECT_ROOT, dir);
+  return [at + path.sep, realPath(at) + path.sep];
+}))];
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
 
 /** Node's permission-model flag: `--permission` since 22.13 (and 23.5), `--experimental-permission` before. */
 export function permissionFlag(version = process.versions.node): string {

@@ -1,38 +1,84 @@
 /**
- * Bus codec: a batch of contract messages is one msgpackr value behind a 4-byte big-endian length.
- * Record structures are defined inside each batch, so every batch decodes on its own.
+ * Bus codec. A batch of contract messages travels as one frame:
+ *
+ *   u32 length of the rest | u32 length of the head | head: msgpackr [messages, attachment lengths] | attachments
+ *
+ * Message bodies of ATTACH_MIN bytes or more are not packed into the head: they travel as attachments
+ * behind it, written from the caller's own Buffers (no copy: `encode` returns a Buffer list for writev),
+ * and the decoder hands them back as views of the received frame. In the head a detached body is the
+ * number of its attachment. Record structures are defined inside each batch, so every batch decodes
+ * on its own.
  */
 import { Packr, Unpackr } from 'msgpackr';
 
 /** Largest batch accepted from a peer; a bigger length prefix means a corrupt stream. */
 export const MAX_BATCH_BYTES = 1024 * 1024 * 1024;
+/** Bodies at least this long travel as attachments, not copied into the packed head. */
+const ATTACH_MIN = 1024;
+/** Bytes of the two length fields. */
+const PREFIX = 8;
 
-/** Packs a batch of messages into one length-prefixed Buffer that the caller owns. */
+type Fields = Record<string, unknown>;
+
+/** A copy of `m` whose large bodies are replaced by their attachment numbers (the caller's objects stay untouched). */
+function detach(m: unknown, attachments: Uint8Array[]): unknown {
+  if (typeof m !== 'object' || m === null) return m;
+  const f = m as Fields;
+  const take = (body: unknown): unknown => {
+    if (!(body instanceof Uint8Array) || body.length < ATTACH_MIN) return body;
+    attachments.push(body);
+    return attachments.length - 1;
+  };
+  if (f.body instanceof Uint8Array) return { ...f, body: take(f.body) }; // publish, and commit's ops
+  const msg = f.msg as Fields | undefined;
+  if (msg && msg.body instanceof Uint8Array) return { ...f, msg: { ...msg, body: take(msg.body) } }; // offer, deliver
+  if (Array.isArray(f.ops)) return { ...f, ops: f.ops.map((op) => detach(op, attachments)) }; // commit
+  return m;
+}
+
+/** Puts attachments back where `detach` took them; a number that names no attachment stays (and fails validation). */
+function attach(m: unknown, attachments: Buffer[]): void {
+  if (typeof m !== 'object' || m === null) return;
+  const f = m as Fields;
+  const put = (holder: Fields): void => {
+    if (typeof holder.body === 'number' && attachments[holder.body]) holder.body = attachments[holder.body];
+  };
+  put(f);
+  if (typeof f.msg === 'object' && f.msg !== null) put(f.msg as Fields);
+  if (Array.isArray(f.ops)) for (const op of f.ops) if (typeof op === 'object' && op !== null) put(op as Fields);
+}
+
+/** Packs a batch of messages into one frame, as a Buffer list to write in order (writev). */
 export class BatchEncoder {
   private readonly packr = new Packr({ useRecords: true });
 
-  encode(messages: readonly unknown[]): Buffer {
+  encode(messages: readonly unknown[]): Buffer[] {
+    const attachments: Uint8Array[] = [];
+    const detached = messages.map((m) => detach(m, attachments));
+    const lengths = attachments.map((a) => a.length);
     // pack() returns a view of the Packr's reusable buffer: copy it out behind the prefix.
-    const payload = this.packr.pack(messages);
-    const framed = Buffer.allocUnsafe(4 + payload.length);
-    framed.writeUInt32BE(payload.length, 0);
-    payload.copy(framed, 4);
-    return framed;
+    const head = this.packr.pack([detached, lengths]);
+    const first = Buffer.allocUnsafe(PREFIX + head.length);
+    let rest = 4 + head.length;
+    for (const n of lengths) rest += n;
+    first.writeUInt32BE(rest, 0);
+    first.writeUInt32BE(head.length, 4);
+    head.copy(first, PREFIX);
+    return [first, ...attachments.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.length)))];
   }
 }
 
-/** Reassembles length-prefixed batches from one stream; one decoder per socket, never shared. */
+/** Reassembles frames from one stream; one decoder per socket, never shared. */
 export class BatchDecoder {
   private readonly unpackr = new Unpackr({ useRecords: true });
-
-  /** `maxBatchBytes`: a longer length prefix means a corrupt stream (or a peer that must not be trusted). */
-  constructor(private readonly maxBatchBytes = MAX_BATCH_BYTES) {}
-
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private expected = -1;
 
-  /** Feeds a chunk; calls `onMessage` for every message of every complete batch. */
+  /** `maxBatchBytes`: a longer length prefix means a corrupt stream (or a peer that must not be trusted). */
+  constructor(private readonly maxBatchBytes = MAX_BATCH_BYTES) {}
+
+  /** Feeds a chunk; calls `onMessage` for every message of every complete batch. Throws on a corrupt stream. */
   push(chunk: Buffer, onMessage: (message: unknown) => void): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
@@ -45,13 +91,33 @@ export class BatchDecoder {
       // Wait for the whole batch before joining chunks, so a large batch is copied once.
       if (this.pendingBytes < 4 + this.expected) return;
       const buf = this.flatten();
-      const batch = this.unpackr.unpack(buf.subarray(4, 4 + this.expected)) as unknown[];
+      const frame = buf.subarray(4, 4 + this.expected);
       const rest = buf.subarray(4 + this.expected);
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
       this.expected = -1;
-      for (const message of batch) onMessage(message);
+      for (const message of this.decodeFrame(frame)) onMessage(message);
     }
+  }
+
+  private decodeFrame(frame: Buffer): unknown[] {
+    if (frame.length < 4) throw new Error('bus batch without a head: corrupt stream');
+    const headLength = frame.readUInt32BE(0);
+    if (headLength > frame.length - 4) throw new Error('bus batch head past its end: corrupt stream');
+    const decoded = this.unpackr.unpack(frame.subarray(4, 4 + headLength)) as [unknown[], number[]];
+    if (!Array.isArray(decoded) || !Array.isArray(decoded[0]) || !Array.isArray(decoded[1])) {
+      throw new Error('bus batch is not [messages, attachments]: corrupt stream');
+    }
+    const [messages, lengths] = decoded;
+    const attachments: Buffer[] = [];
+    let at = 4 + headLength;
+    for (const n of lengths) {
+      if (!Number.isSafeInteger(n) || n < 0 || at + n > frame.length) throw new Error('bus attachment past its batch: corrupt stream');
+      attachments.push(frame.subarray(at, at + n));
+      at += n;
+    }
+    if (attachments.length > 0) for (const m of messages) attach(m, attachments);
+    return messages;
   }
 
   private flatten(): Buffer {

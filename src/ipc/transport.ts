@@ -1,6 +1,10 @@
 /**
- * Bus transport: node-ipc (12.0.0) on a Unix socket, raw buffers, our own length-prefixed framing
- * (codec.ts). A BusPeer batches what is sent during one event-loop turn into one write.
+ * Bus transport: node-ipc (12.0.0) sets up the Unix socket (server, client, connect/close events);
+ * the bytes on it are ours. node-ipc's raw-buffer mode reads every chunk through a string decoder and
+ * copies every write (`Buffer.from`): for message bodies that is three copies and two string
+ * conversions per hop. So once a connection is up, its socket is switched back to Buffers, node-ipc's
+ * data listener is replaced by ours, and batches are written straight to the socket as Buffer lists
+ * (codec.ts; corked, so one writev). A BusPeer batches what is sent during one event-loop turn.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -12,18 +16,28 @@ import { BatchDecoder, BatchEncoder } from './codec.js';
 const { IPCModule } = createRequire(import.meta.url)('node-ipc') as { IPCModule: typeof IPCModuleType };
 type IPCModule = IPCModuleType;
 
-/** node-ipc hands raw data through a string decoder; latin1 maps every byte to itself. */
-const BYTE_EXACT_ENCODING: BufferEncoding = 'latin1';
-
 function configure(ipc: IPCModule, id: string): void {
   ipc.config.id = id;
   ipc.config.silent = true;
   ipc.config.rawBuffer = true;
-  ipc.config.encoding = BYTE_EXACT_ENCODING;
+  // Whatever node-ipc decodes is undone by takeOver(); latin1 keeps every byte if anything slips through.
+  ipc.config.encoding = 'latin1';
   // node-ipc retries forever by default; a session whose hub is gone must exit instead.
   ipc.config.stopRetrying = true;
   ipc.config.maxRetries = 0;
   ipc.config.maxConnections = 1_000_000;
+}
+
+/**
+ * Takes a connected socket over from node-ipc: Buffers instead of latin1 strings (node-ipc called
+ * setEncoding, which has no public inverse), and our own data listener instead of node-ipc's.
+ */
+function takeOver(socket: Socket, onData: (data: Buffer) => void): void {
+  const state = (socket as unknown as { _readableState: { decoder: unknown; encoding: unknown } })._readableState;
+  state.decoder = null;
+  state.encoding = null;
+  socket.removeAllListeners('data');
+  socket.on('data', onData);
 }
 
 /** One end of a bus connection: typed send with per-turn batching, typed receive. */
@@ -36,12 +50,9 @@ export class BusPeer<In, Out> {
   onMessage: (message: In) => void = () => {};
   onClose: () => void = () => {};
 
-  constructor(
-    private readonly write: (data: Buffer) => void,
-    readonly socket: Socket,
-    maxBatchBytes?: number,
-  ) {
+  constructor(readonly socket: Socket, maxBatchBytes?: number) {
     this.decoder = new BatchDecoder(maxBatchBytes);
+    takeOver(socket, (data) => this.receive(data));
     socket.once('close', () => this.handleClose());
   }
 
@@ -61,7 +72,15 @@ export class BusPeer<In, Out> {
     if (this.outbox.length === 0 || this.closed) return;
     const batch = this.outbox;
     this.outbox = [];
-    this.write(this.encoder.encode(batch));
+    const parts = this.encoder.encode(batch);
+    if (this.socket.destroyed) return;
+    if (parts.length === 1) {
+      this.socket.write(parts[0]);
+      return;
+    }
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
   };
 
   /** Bytes written to the bus but not yet taken by the kernel. */
@@ -69,19 +88,19 @@ export class BusPeer<In, Out> {
     return this.socket.writableLength;
   }
 
+  /** Closes the connection after flushing. */
+  close(): void {
+    this.flush();
+    this.socket.end();
+  }
+
   /** Feeds bytes read from the bus. A corrupt stream closes the connection. */
-  receive(data: Buffer): void {
+  private receive(data: Buffer): void {
     try {
       this.decoder.push(data, (m) => this.onMessage(m as In));
     } catch (err) {
       this.socket.destroy(err as Error);
     }
-  }
-
-  /** Closes the connection after flushing. */
-  close(): void {
-    this.flush();
-    this.socket.end();
   }
 
   private handleClose(): void {
@@ -94,7 +113,6 @@ export class BusPeer<In, Out> {
 /** The hub's side: a node-ipc server that yields one BusPeer per connecting session. */
 export class BusServer<In, Out> {
   private readonly ipc = new IPCModule();
-  private readonly peers = new Map<Socket, BusPeer<In, Out>>();
   onPeer: (peer: BusPeer<In, Out>) => void = () => {};
 
   /** `maxBatchBytes`: the largest batch a peer may send (see BatchDecoder). */
@@ -109,8 +127,6 @@ export class BusServer<In, Out> {
       const server = this.ipc.server;
       server.on('error', reject);
       server.on('connect', (socket) => this.accept(socket));
-      // node-ipc emits data for all sockets on one event: route it to the socket's own decoder.
-      server.on('data', (data, socket) => this.peers.get(socket)?.receive(data));
       server.start();
     });
   }
@@ -126,10 +142,14 @@ export class BusServer<In, Out> {
 
   private accept(socket: Socket): void {
     socket.on('error', () => socket.destroy());
-    const peer = new BusPeer<In, Out>((data) => this.ipc.server.emit(socket, data), socket, this.maxBatchBytes);
-    this.peers.set(socket, peer);
-    socket.once('close', () => this.peers.delete(socket));
-    this.onPeer(peer);
+    // node-ipc keeps every socket it accepted in a list it prunes only when the server closes: each
+    // session that ever connected would stay referenced by the hub.
+    socket.once('close', () => {
+      const sockets = (this.ipc.server as unknown as { sockets: Socket[] }).sockets;
+      const i = sockets.indexOf(socket);
+      if (i >= 0) sockets.splice(i, 1);
+    });
+    this.onPeer(new BusPeer<In, Out>(socket, this.maxBatchBytes));
   }
 }
 
@@ -142,10 +162,9 @@ export function connectBus<In, Out>(path: string, id: string): Promise<BusPeer<I
       const client = ipc.of.hub;
       let peer: BusPeer<In, Out> | undefined;
       client.on('connect', () => {
-        peer = new BusPeer<In, Out>((data) => client.emit(data), client.socket);
+        peer = new BusPeer<In, Out>(client.socket);
         resolve(peer);
       });
-      client.on('data', (data) => peer?.receive(data));
       client.on('error', (err) => {
         if (!peer) reject(err);
       });

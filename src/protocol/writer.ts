@@ -43,6 +43,19 @@ function head(frame: Frame, version: StompVersion): string {
   return out + '\n';
 }
 
+/** Bodies at least this long are written beside the head (writev), not copied behind it. */
+const SPLIT_MIN = 1024;
+const NUL = Buffer.from([0]);
+
+/**
+ * Serializes `frame` as Buffers to write in order (corked: one writev): a large body is passed as it is,
+ * never copied; a small frame is one Buffer.
+ */
+export function serializeFrameParts(frame: Frame, version: StompVersion): Buffer[] {
+  if (frame.body.length < SPLIT_MIN) return [serializeFrame(frame, version)];
+  return [Buffer.from(head(frame, version), 'utf8'), frame.body, NUL];
+}
+
 /** Serializes `frame` for a peer speaking `version`: one Buffer holding command, headers, body, NUL. */
 export function serializeFrame(frame: Frame, version: StompVersion): Buffer {
   const text = head(frame, version);

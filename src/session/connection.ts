@@ -7,7 +7,7 @@ import type { SessionConfig } from '../config.js';
 import { StompError, toErrorFrame } from '../protocol/errors.js';
 import type { Frame, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
-import { HEARTBEAT, serializeFrame } from '../protocol/writer.js';
+import { HEARTBEAT, serializeFrameParts } from '../protocol/writer.js';
 
 /** Why reading from the client is paused. */
 export type PauseReason = 'throttle' | 'bus';
@@ -93,7 +93,7 @@ export class Connection {
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    this.socket.write(serializeFrame(frame, this.version));
+    for (const part of serializeFrameParts(frame, this.version)) this.socket.write(part);
     this.lastWrite = Date.now();
     if (this.writable && this.socket.writableLength > this.config.consumerWriteWatermark) {
       this.writable = false;

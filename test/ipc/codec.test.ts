@@ -6,6 +6,11 @@ import { BINARY, CONTROL, HUB_TO_SESSION, SESSION_TO_HUB } from './samples.js';
 
 const ALL: unknown[] = [...Object.values(SESSION_TO_HUB), ...Object.values(HUB_TO_SESSION), ...Object.values(CONTROL)];
 
+/** One encoded batch as a single Buffer (the encoder returns a list for writev). */
+function encoded(messages: readonly unknown[], enc = new BatchEncoder()): Buffer {
+  return Buffer.concat(enc.encode(messages));
+}
+
 function decodeAll(chunks: Buffer[], decoder = new BatchDecoder()): unknown[] {
   const out: unknown[] = [];
   for (const c of chunks) decoder.push(c, (m) => out.push(m));
@@ -27,8 +32,7 @@ describe('codec round trip', () => {
   for (const message of ALL) {
     const kind = (message as { t: string }).t;
     test(`round trip: ${kind}`, () => {
-      const encoded = new BatchEncoder().encode([message]);
-      const out = decodeAll([encoded]);
+      const out = decodeAll([encoded([message])]);
       assert.equal(out.length, 1);
       assert.deepEqual(out[0], message);
       const before = buffersIn(message);
@@ -40,7 +44,7 @@ describe('codec round trip', () => {
 
   // A batch of every message kind keeps order, and binary bodies with NUL bytes are intact.
   test('one batch with every kind, in order', () => {
-    const out = decodeAll([new BatchEncoder().encode(ALL)]);
+    const out = decodeAll([encoded(ALL)]);
     assert.deepEqual(out, ALL);
     const publish = out[2] as { t: string; body: Buffer };
     assert.equal(publish.t, 'publish');
@@ -49,23 +53,47 @@ describe('codec round trip', () => {
     assert.equal(publish.body[0], 0);
   });
 
-  // The frame is a 4-byte big-endian length followed by exactly that many payload bytes.
+  // The frame is a 4-byte big-endian length followed by exactly that many bytes (head length, head, attachments).
   test('length prefix', () => {
-    const encoded = new BatchEncoder().encode([HUB_TO_SESSION.grant]);
-    assert.equal(encoded.readUInt32BE(0), encoded.length - 4);
+    const frame = encoded([HUB_TO_SESSION.grant]);
+    assert.equal(frame.readUInt32BE(0), frame.length - 4);
+    assert.equal(frame.readUInt32BE(4), frame.length - 8, 'no attachment: the head is the rest');
+  });
+
+  // A body of 1 KiB or more travels behind the head, written from the caller's own Buffer (no copy), and
+  // comes back as an equal Buffer; the caller's message is not changed by encoding it.
+  test('large bodies travel as attachments', () => {
+    const big = Buffer.alloc(64 * 1024, 7);
+    big[0] = 0;
+    const publish = { ...SESSION_TO_HUB.publish, body: big };
+    const offer = { ...HUB_TO_SESSION.offer, msg: { ...HUB_TO_SESSION.offer.msg, body: big } };
+    const commit = { ...SESSION_TO_HUB.commit, ops: [{ ...SESSION_TO_HUB.commit.ops[3], body: big }, SESSION_TO_HUB.commit.ops[1]] };
+    const parts = new BatchEncoder().encode([publish, offer, commit]);
+    assert.equal(parts.length, 4);
+    assert.equal(parts[1], big, 'the attachment is the caller\'s Buffer itself');
+    assert.equal(publish.body, big);
+    assert.equal(offer.msg.body, big);
+    assert.deepEqual(decodeAll([Buffer.concat(parts)]), [publish, offer, commit]);
+  });
+
+  // A head that names an attachment the batch does not carry leaves the number (validation refuses it).
+  test('a body number without its attachment stays a number', () => {
+    const forged = encoded([{ ...SESSION_TO_HUB.publish, body: 3 }]);
+    const [m] = decodeAll([forged]) as Array<{ body: unknown }>;
+    assert.equal(m.body, 3);
   });
 
   // An empty batch decodes to no messages and leaves the decoder ready for the next batch.
   test('empty batch', () => {
     const enc = new BatchEncoder();
-    const out = decodeAll([enc.encode([]), enc.encode([SESSION_TO_HUB.pass])]);
+    const out = decodeAll([encoded([], enc), encoded([SESSION_TO_HUB.pass], enc)]);
     assert.deepEqual(out, [SESSION_TO_HUB.pass]);
   });
 
   // The encoder's output is the caller's: encoding again does not change an earlier result.
   test('encoded buffers are not reused', () => {
     const enc = new BatchEncoder();
-    const first = enc.encode([SESSION_TO_HUB.publish]);
+    const [first] = enc.encode([SESSION_TO_HUB.publish]);
     const copy = Buffer.from(first);
     enc.encode([SESSION_TO_HUB.commit, HUB_TO_SESSION.offer]);
     assert.ok(first.equals(copy));
@@ -74,8 +102,8 @@ describe('codec round trip', () => {
   // Each batch decodes on its own: a fresh decoder can read a later batch from a long-lived encoder.
   test('each batch is self-contained', () => {
     const enc = new BatchEncoder();
-    enc.encode([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
-    const second = enc.encode([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
+    encoded([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish], enc);
+    const second = encoded([HUB_TO_SESSION.offer, SESSION_TO_HUB.publish], enc);
     assert.deepEqual(decodeAll([second]), [HUB_TO_SESSION.offer, SESSION_TO_HUB.publish]);
   });
 });
@@ -85,8 +113,8 @@ describe('codec stream reassembly', () => {
   test('split at every byte offset', () => {
     const enc = new BatchEncoder();
     const stream = Buffer.concat([
-      enc.encode([SESSION_TO_HUB.publish, SESSION_TO_HUB.ack]),
-      enc.encode([HUB_TO_SESSION.offer]),
+      encoded([SESSION_TO_HUB.publish, SESSION_TO_HUB.ack], enc),
+      encoded([HUB_TO_SESSION.offer], enc),
     ]);
     const want = [SESSION_TO_HUB.publish, SESSION_TO_HUB.ack, HUB_TO_SESSION.offer];
     for (let i = 0; i <= stream.length; i++) {
@@ -97,7 +125,7 @@ describe('codec stream reassembly', () => {
 
   // A stream fed one byte at a time reassembles too.
   test('one byte at a time', () => {
-    const stream = new BatchEncoder().encode(ALL);
+    const stream = encoded(ALL);
     const out = decodeAll([...stream].map((b) => Buffer.from([b])));
     assert.deepEqual(out, ALL);
   });
@@ -106,10 +134,10 @@ describe('codec stream reassembly', () => {
   test('several batches in one chunk', () => {
     const enc = new BatchEncoder();
     const chunk = Buffer.concat([
-      enc.encode([SESSION_TO_HUB.hello]),
-      enc.encode([SESSION_TO_HUB.connected, SESSION_TO_HUB.subscribe]),
-      enc.encode([]),
-      enc.encode([CONTROL['status-reply']]),
+      encoded([SESSION_TO_HUB.hello], enc),
+      encoded([SESSION_TO_HUB.connected, SESSION_TO_HUB.subscribe], enc),
+      encoded([], enc),
+      encoded([CONTROL['status-reply']], enc),
     ]);
     const out = decodeAll([chunk]);
     assert.deepEqual(out, [SESSION_TO_HUB.hello, SESSION_TO_HUB.connected, SESSION_TO_HUB.subscribe,
@@ -118,12 +146,12 @@ describe('codec stream reassembly', () => {
 
   // Messages of a batch are delivered only once the whole batch arrived.
   test('nothing is delivered from an incomplete batch', () => {
-    const encoded = new BatchEncoder().encode([SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
+    const batch = encoded([SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
     const decoder = new BatchDecoder();
     const out: unknown[] = [];
-    decoder.push(encoded.subarray(0, encoded.length - 1), (m) => out.push(m));
+    decoder.push(batch.subarray(0, batch.length - 1), (m) => out.push(m));
     assert.equal(out.length, 0);
-    decoder.push(encoded.subarray(encoded.length - 1), (m) => out.push(m));
+    decoder.push(batch.subarray(batch.length - 1), (m) => out.push(m));
     assert.deepEqual(out, [SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
   });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEARTBEAT, serializeFrame } from '../../src/protocol/writer.js';
+import { HEARTBEAT, serializeFrame, serializeFrameParts } from '../../src/protocol/writer.js';
 import { FrameParser } from '../../src/protocol/parser.js';
 import type { Frame, StompVersion } from '../../src/protocol/frame.js';
 
@@ -118,4 +118,16 @@ test('frame is not modified', () => {
 // A heart-beat is a single LF.
 test('HEARTBEAT is one LF', () => {
   assert.deepEqual(HEARTBEAT, Buffer.from([0x0a]));
+});
+
+// A large body is written beside its head, not copied: the parts are head, the body itself, NUL; they
+// add up to the one-Buffer form exactly.
+test('serializeFrameParts passes a large body as it is', () => {
+  const body = Buffer.alloc(64 * 1024, 1);
+  const f = frame('MESSAGE', { destination: '/queue/big' }, body);
+  const parts = serializeFrameParts(f, '1.2');
+  assert.equal(parts.length, 3);
+  assert.equal(parts[1], body);
+  assert.ok(Buffer.concat(parts).equals(serializeFrame(f, '1.2')));
+  assert.equal(serializeFrameParts(frame('RECEIPT', { 'receipt-id': '1' }), '1.2').length, 1);
 });
