@@ -38,9 +38,9 @@ export class Queue {
 
   constructor(readonly name: string, readonly policy: DestinationPolicy, private readonly onDue: (q: Queue) => void) {}
 
-  /** Ready plus delayed messages (what the queue holds that nobody has been given). */
+  /** Ready (in memory and paged out to disk) plus delayed messages: what the queue holds that nobody has been given. */
   get depth(): number {
-    return this.ready.length + this.delayed.length + this.committing;
+    return this.ready.length + this.ready.pagedCount + this.delayed.length + this.committing;
   }
 
   /** Nothing refers to this queue: no message held, offered or in flight, no consumer, no pending write. */
@@ -78,7 +78,8 @@ export class Queue {
   /** Whether `count` more messages of `bytes` in all would exceed the queue's bounds. */
   wouldOverflow(count: number, bytes: number): boolean {
     const { maxLength, maxBytes } = this.policy;
-    return (maxLength > 0 && this.depth + count > maxLength) || (maxBytes > 0 && this.storedBytes + bytes > maxBytes);
+    return (maxLength > 0 && this.depth + count > maxLength)
+      || (maxBytes > 0 && this.storedBytes + this.ready.pagedBytes + bytes > maxBytes);
   }
 
   /** Removes every ready and delayed message (a durable subscription ended). */

@@ -20,7 +20,8 @@ import type { BrokerFileConfig, DestinationPolicy } from './policy.js';
 import type { Queue } from './queue.js';
 import { Refusal, type RouterCore } from './router-core.js';
 import { Settlement } from './settlement.js';
-import { fromStored, toStored } from './stored.js';
+import { Pager } from './pager.js';
+import { toStored } from './stored.js';
 import { TopicRegistry } from './topics.js';
 
 export { Refusal };
@@ -32,6 +33,8 @@ export interface RouterOptions {
   memoryHighWatermark: number;
   /** A queue's memory bound when its policy sets none. */
   destinationMemory: number;
+  /** Deep queues keep their backlog on disk (needs a store on disk). */
+  paging?: boolean;
 }
 
 /** One copy of a message bound for one queue. */
@@ -51,6 +54,7 @@ export class Router implements RouterCore {
   private readonly durables: DurableSubscriptions;
   private readonly delivery: Delivery;
   private readonly settlement: Settlement;
+  private readonly pager: Pager;
   /** Removals the store refused: retried until they hold, so an acknowledged message never comes back. */
   private readonly failedRemovals = new Set<number>();
   private readonly sweeper: NodeJS.Timeout;
@@ -68,22 +72,18 @@ export class Router implements RouterCore {
       (q) => this.destinations.policyOf(q).maxMemory || options.destinationMemory);
     this.settlement = new Settlement(this, (s) => this.delivery.unstall(s));
     this.delivery = new Delivery(this, () => this.settlement, options);
+    this.pager = new Pager(this, options.paging ?? false);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
-  /** Loads every stored message back into its queue, in order, and the durable subscriptions. */
+  /**
+   * Loads the durable subscriptions and every stored message back into its queue, in order: with paging,
+   * the first page of each queue's lanes in memory and the rest counted on disk.
+   */
   async recover(): Promise<number> {
     this.nextMessageId = this.store.maxId() + 1;
     this.durables.load();
-    let count = 0;
-    for await (const stored of this.store.recover()) {
-      const held = fromStored(stored);
-      const queue = this.destinations.queueFor(held.queue);
-      this.flow.charge(held);
-      queue.place(held, false);
-      queue.enqueued++;
-      count++;
-    }
+    const count = this.pager.recover();
     for (const queue of this.destinations.allQueues()) this.dispatch(queue);
     return count;
   }
@@ -210,6 +210,10 @@ export class Router implements RouterCore {
   }
 
   place(queue: Queue, held: HeldMessage): void {
+    if (this.pager.takes(queue, held)) {
+      queue.enqueued++; // waits on disk; read back when its lane drains
+      return;
+    }
     if (queue.policy.overflow === 'drop-head') {
       while (queue.wouldOverflow(1, held.bytes)) {
         const dropped = queue.shiftOldest();
@@ -225,6 +229,10 @@ export class Router implements RouterCore {
 
   dispatch(queue: Queue): void {
     this.delivery.dispatch(queue);
+  }
+
+  refill(queue: Queue): void {
+    this.pager.refill(queue);
   }
 
   // --- subscriptions -----------------------------------------------------------------------------
@@ -271,7 +279,7 @@ export class Router implements RouterCore {
     this.settlement.returnAll(sub);
     this.dispatch(queue);
     const binding = this.durables.ofQueue(sub.source);
-    return forget && binding ? this.forgetDurable(binding.queue, this.durables.forget(binding)) : undefined;
+    return forget && binding ? this.forgetDurable(queue, this.durables.forget(binding)) : undefined;
   }
 
   /** Supervision: a session is gone (any cause); undo everything it held. */
@@ -280,13 +288,10 @@ export class Router implements RouterCore {
     this.flow.forget(session);
   }
 
-  /** Drops what an ended durable subscription's queue holds, from memory and disk. */
-  private forgetDurable(queueName: string, saved: Promise<void>): Promise<void> {
-    const queue = this.destinations.queueFor(queueName);
-    const dropped = queue.drain();
-    for (const held of dropped) this.flow.release(held);
-    const ids = dropped.filter((h) => h.persistent).map((h) => h.wire.id);
-    return Promise.all([saved, ids.length ? this.store.write({ remove: ids }) : undefined]).then(() => {});
+  /** Drops what an ended durable subscription's queue holds, from memory and disk (paged-out part included). */
+  private forgetDurable(queue: Queue, saved: Promise<void>): Promise<void> {
+    for (const held of queue.drain()) this.flow.release(held);
+    return Promise.all([saved, this.store.dropQueue(queue.name)]).then(() => {});
   }
 
   // --- what sessions answer ------------------------------------------------------------------------
