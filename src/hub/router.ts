@@ -97,7 +97,7 @@ export class Router implements RouterCore {
   publish(from: HubSession | undefined, dest: string, headers: Headers, body: Buffer, props: MessageProps): Promise<void> | undefined {
     const targets = this.targetsOf(dest, headers, body, props, from);
     this.checkBounds(targets);
-    if (from) this.flow.published(from, targets.map((t) => t.queue.name));
+    if (from) this.flow.published(from, targets);
     if (isTopic(dest)) this.topics.publish(this.wire(dest, headers, body));
     return this.enqueueAll(targets);
   }
@@ -107,7 +107,7 @@ export class Router implements RouterCore {
     const sends = ops.filter((op) => op.t === 'publish');
     const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props, session));
     this.checkBounds(targets);
-    if (sends.length > 0) this.flow.published(session, targets.map((t) => t.queue.name));
+    if (sends.length > 0) this.flow.published(session, targets);
     const removals = this.settlement.persistentOf(session, ops.flatMap((op) => (op.t === 'ack' ? op.ids : [])));
     const put = targets.filter((t) => t.held.persistent).map((t) => toStored(t.held));
     const durable = put.length + removals.length > 0 ? this.store.write({ put, remove: removals }) : undefined;
@@ -140,9 +140,14 @@ export class Router implements RouterCore {
    * destination its consumers subscribed to: the queue for fan-out, the topic for a durable subscription.
    */
   private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps, from?: HubSession): Target[] {
+    const { fanout } = this.policyOf(dest);
+    if (!isTopic(dest) && fanout.length === 0) { // the common case: one queue, one copy
+      const queue = this.destinations.queueFor(dest);
+      return [{ queue, held: this.newMessage(queue, dest, headers, body, props, from?.serial ?? 0) }];
+    }
     const copies = new Map<string, string>(); // queue name → MESSAGE destination
     if (!isTopic(dest)) copies.set(dest, dest);
-    for (const q of this.policyOf(dest).fanout) copies.set(q, q);
+    for (const q of fanout) copies.set(q, q);
     if (isTopic(dest)) for (const b of this.durables.matching(dest)) copies.set(b.queue, dest);
     return [...copies].map(([name, wireDest]) => {
       const queue = this.destinations.queueFor(name);
@@ -165,6 +170,7 @@ export class Router implements RouterCore {
 
   /** A bounded queue with overflow "reject" refuses the whole SEND; "drop-head" makes room. */
   private checkBounds(targets: Target[]): void {
+    if (targets.every(({ queue: { policy } }) => policy.overflow !== 'reject' || (!policy.maxLength && !policy.maxBytes))) return;
     const adding = new Map<Queue, { count: number; bytes: number }>();
     for (const { queue, held } of targets) {
       const sum = adding.get(queue) ?? { count: 0, bytes: 0 };
@@ -180,6 +186,10 @@ export class Router implements RouterCore {
   }
 
   private enqueueAll(targets: Target[]): Promise<void> | undefined {
+    if (targets.length === 1 && !targets[0].held.persistent) { // the common case: one transient copy
+      this.enqueue(targets[0].queue, targets[0].held, undefined);
+      return undefined;
+    }
     const persistent = targets.filter((t) => t.held.persistent);
     const durable = persistent.length > 0 ? this.store.write({ put: persistent.map((t) => toStored(t.held)) }) : undefined;
     for (const { queue, held } of targets) this.enqueue(queue, held, held.persistent ? durable : undefined);
