@@ -7,7 +7,7 @@
  */
 import type { DestinationStatus, TxOp } from '../ipc/contract.js';
 import { Logger } from '../log.js';
-import { isTopic } from '../protocol/destination.js';
+import { isReplyQueue, isTopic } from '../protocol/destination.js';
 import type { Headers } from '../protocol/frame.js';
 import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
 import type { QueueStore, StoreBatch } from '../store/store.js';
@@ -55,6 +55,8 @@ export class Router implements RouterCore {
   private readonly delivery: Delivery;
   private readonly settlement: Settlement;
   private readonly pager: Pager;
+  /** Temporary queues (`/reply-queue/…`) and the client (HubSession.serial) that owns each. */
+  private readonly replyQueues = new Map<string, number>();
   /** Removals the store refused: retried until they hold, so an acknowledged message never comes back. */
   private readonly failedRemovals = new Set<number>();
   private readonly sweeper: NodeJS.Timeout;
@@ -95,6 +97,8 @@ export class Router implements RouterCore {
    * when a bounded queue refuses it, before anything is changed.
    */
   publish(from: HubSession | undefined, dest: string, headers: Headers, body: Buffer, props: MessageProps): Promise<void> | undefined {
+    // A temporary queue whose connection has gone has no route: the message is dropped (as RabbitMQ does).
+    if (!this.routable(dest)) return undefined;
     const targets = this.targetsOf(dest, headers, body, props, from);
     this.checkBounds(targets);
     if (from) this.flow.published(from, targets);
@@ -104,7 +108,7 @@ export class Router implements RouterCore {
 
   /** Applies a COMMIT: every SEND, ACK and NACK in one store transaction, then in memory. */
   commit(session: HubSession, ops: TxOp[]): Promise<void> | undefined {
-    const sends = ops.filter((op) => op.t === 'publish');
+    const sends = ops.filter((op): op is Extract<TxOp, { t: 'publish' }> => op.t === 'publish' && this.routable(op.dest));
     const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props, session));
     this.checkBounds(targets);
     if (sends.length > 0) this.flow.published(session, targets);
@@ -252,6 +256,7 @@ export class Router implements RouterCore {
     ackTimeoutMs: number, durable: string): Promise<void> | undefined {
     let source = dest;
     let saved: Promise<void> | undefined;
+    if (isReplyQueue(dest)) this.ownReplyQueue(session, dest);
     if (durable && isTopic(dest)) {
       const bound = this.durables.bind(durable, dest);
       source = bound.binding.queue;
@@ -292,10 +297,30 @@ export class Router implements RouterCore {
     return forget && binding ? this.forgetDurable(queue, this.durables.forget(binding)) : undefined;
   }
 
-  /** Supervision: a session is gone (any cause); undo everything it held. */
+  /** Supervision: a session is gone (any cause); undo everything it held, and its temporary queues. */
   dropSession(session: HubSession): void {
     for (const key of [...session.subs.keys()]) void this.unsubscribe(session, key, false, true);
     this.flow.forget(session);
+    for (const [name, owner] of this.replyQueues) {
+      if (owner !== session.serial) continue;
+      this.replyQueues.delete(name);
+      const queue = this.destinations.existing(name);
+      if (queue) for (const held of queue.drain()) this.settlement.discard(held);
+    }
+  }
+
+  /** Whether a message to `dest` has somewhere to go (a temporary queue only while its connection lives). */
+  private routable(dest: string): boolean {
+    return !isReplyQueue(dest) || this.replyQueues.has(dest);
+  }
+
+  /** Only the connection that made a temporary queue may consume from it. */
+  private ownReplyQueue(session: HubSession, name: string): void {
+    const owner = this.replyQueues.get(name);
+    if (owner !== undefined && owner !== session.serial) {
+      throw new Refusal('Access refused', `${name} is another connection's temporary queue.`);
+    }
+    this.replyQueues.set(name, session.serial);
   }
 
   /** Drops what an ended durable subscription's queue holds, from memory and disk (paged-out part included). */
