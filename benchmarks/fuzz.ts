@@ -148,7 +148,10 @@ async function main(): Promise<void> {
   const tally = new Tally();
   tally.onViolation = (v) => process.stderr.write(`VIOLATION ${v.kind}: ${v.detail}${v.operator ? ` (${v.operator}, ${v.version})` : ''}\n`);
   const onSignal = () => {
-    void target.broker?.stop().finally(() => process.exit(130));
+    void target.broker?.stop().finally(() => {
+      if (target.dataDir) fs.rmSync(target.dataDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

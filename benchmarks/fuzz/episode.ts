@@ -32,8 +32,13 @@ export interface EpisodeContext {
 
 /** Heart-beat interval the fuzz connections promise (the broker drops them after ~2-3 of these of silence). */
 const HEARTBEAT_MS = 1000;
-/** How long an answer to a probe is awaited (sending heart-beats) before the connection is left silent. */
+/**
+ * How long an answer to a probe is awaited (sending heart-beats) before the connection is left silent:
+ * at least this, and more on a loaded machine (see probeWaitMs).
+ */
 const PROBE_WAIT_MS = 4000;
+/** Longest probe wait, however slow the broker has been. */
+const MAX_PROBE_WAIT_MS = 30_000;
 /** How long the broker has, once a deadline of its own has passed, to end a connection. */
 const GRACE_MS = 10_000;
 /** The broker's CONNECT deadline (not configurable from the CLI); it starts when a session gets the socket. */
@@ -216,7 +221,7 @@ async function validFrame(conn: Conn, model: SessionModel, rnd: Random, state: {
   if (!state.tainted && result.outcome !== null) {
     conn.ctx.tally.violation({
       kind: 'valid-frame-refused', version: conn.version,
-      detail: `${result.outcome}${result.error ? `: ERROR "${result.error.headers.message}" ${result.error.body.toString('utf8').trim()}` : ''}`,
+      detail: `${result.outcome} (probe wait ${probeWaitMs(conn)} ms)${result.error ? `: ERROR "${result.error.headers.message}" ${result.error.body.toString('utf8').trim()}` : ''}`,
     }, conn.transcript());
   }
   return false;
@@ -244,13 +249,24 @@ interface ProbeResult {
 async function awaitProbe(conn: Conn, id: string, model: SessionModel, operator: string): Promise<ProbeResult> {
   const t0 = Date.now();
   const result = await probeOutcome(conn, id, model, operator);
-  conn.ctx.tally.time(`probe → ${result.outcome ?? 'violation'}`, Date.now() - t0);
+  const ms = Date.now() - t0;
+  conn.ctx.tally.time(`probe → ${result.outcome ?? 'violation'}`, ms);
+  if (result.outcome === 'accepted') conn.ctx.tally.probeAnswered(ms);
   return result;
+}
+
+/**
+ * The probe wait: 20 times the slowest recent answer, within [PROBE_WAIT_MS, MAX_PROBE_WAIT_MS], so
+ * that a machine shared with other work does not turn slow answers into false stalls.
+ */
+function probeWaitMs(conn: Conn): number {
+  return Math.min(MAX_PROBE_WAIT_MS, Math.max(PROBE_WAIT_MS, 20 * conn.ctx.tally.slowProbeMs));
 }
 
 async function probeOutcome(conn: Conn, id: string, model: SessionModel, operator: string): Promise<ProbeResult> {
   const { client } = conn;
-  const until = Date.now() + PROBE_WAIT_MS;
+  const waited = probeWaitMs(conn);
+  const until = Date.now() + waited;
   while (Date.now() < until) {
     if (Date.now() - conn.lastSend >= HEARTBEAT_MS / 2) conn.send(Buffer.from('\n'));
     const got = await client.read(Math.min(HEARTBEAT_MS / 2, until - Date.now()));
@@ -262,11 +278,11 @@ async function probeOutcome(conn: Conn, id: string, model: SessionModel, operato
     else if (frame.command === 'ERROR') return { outcome: (await afterError(conn, operator, frame)) ? 'rejected' : null, error: frame };
     else if (frame.command !== 'RECEIPT') unexpected(conn, operator, frame);
   }
-  return { outcome: await silentEnd(conn, operator) };
+  return { outcome: await silentEnd(conn, operator, waited) };
 }
 
 /** After a silence of ours the broker must end the connection at its heart-beat deadline. */
-async function silentEnd(conn: Conn, operator: string): Promise<Outcome | null> {
+async function silentEnd(conn: Conn, operator: string, waited: number): Promise<Outcome | null> {
   const allowed = 3 * HEARTBEAT_MS + GRACE_MS;
   const deadline = Date.now() + allowed;
   for (;;) {
@@ -274,7 +290,7 @@ async function silentEnd(conn: Conn, operator: string): Promise<Outcome | null> 
     if (got.kind === 'closed') return closedOutcome(conn, operator, 'closed');
     if (got.kind === 'timeout') {
       conn.ctx.tally.violation({ kind: 'hang', operator, version: conn.version,
-        detail: `client silent after promising heart-beats every ${HEARTBEAT_MS} ms, yet open ${allowed / 1000} s later` }, conn.transcript());
+        detail: `no answer to the probe in ${waited} ms; client then silent after promising heart-beats every ${HEARTBEAT_MS} ms, yet open ${allowed / 1000} s later` }, conn.transcript());
       return null;
     }
     if (got.frame.command === 'ERROR') {

@@ -48,6 +48,14 @@ export class Tally {
   /** Connection time by phase, ms summed over connections: where a run's wall time goes. */
   readonly phaseMs: Record<string, number> = {};
 
+  /** The slowest probe answer among the last ones (decays by 1 % per answer). */
+  slowProbeMs = 0;
+
+  /** Notes how long a probe took to be answered. */
+  probeAnswered(ms: number): void {
+    this.slowProbeMs = Math.max(ms, this.slowProbeMs * 0.99);
+  }
+
   /** Adds `ms` to a phase's total. */
   time(phase: string, ms: number): void {
     this.phaseMs[phase] = (this.phaseMs[phase] ?? 0) + ms;
