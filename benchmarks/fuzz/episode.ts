@@ -30,8 +30,12 @@ export interface EpisodeContext {
   done: () => boolean;
 }
 
-/** Heart-beat interval the fuzz connections promise (the broker drops them after ~2-3 of these of silence). */
-const HEARTBEAT_MS = 1000;
+/**
+ * Heart-beat interval the fuzz connections promise (the broker drops them after 2-3 of these of
+ * silence). Not shorter: a session process starved of CPU for 2 intervals on a loaded machine runs its
+ * heart-beat timer before it reads the heart-beats waiting in its socket, and drops a live client.
+ */
+const HEARTBEAT_MS = 3000;
 /**
  * How long an answer to a probe is awaited (sending heart-beats) before the connection is left silent:
  * at least this, and more on a loaded machine (see probeWaitMs).
