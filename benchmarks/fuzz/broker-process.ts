@@ -126,6 +126,7 @@ export class BrokerProcess {
   private readLog(text: string, onListening: () => void): void {
     const lines = (this.tail + text).split('\n');
     this.tail = lines.pop() ?? '';
+    if (process.env.BROKER_LOG_TEE) fs.appendFileSync(process.env.BROKER_LOG_TEE, lines.map((l) => l + '\n').join(''));
     for (const line of lines) {
       const listening = /listening on (\S+):(\d+)/.exec(line);
       if (listening) {

@@ -45,6 +45,8 @@ export class WireClient {
   garbled: string | null = null;
   /** Whether the connection has closed. */
   closed = false;
+  /** When bytes last arrived (heart-beats included), Date.now(). */
+  lastData = Date.now();
   private readonly parser: FrameParser;
   private readonly frames: Frame[] = [];
   private waiter: (() => void) | null = null;
@@ -55,7 +57,10 @@ export class WireClient {
       this.wake();
     }, { maxFrameSize: MAX_SERVER_FRAME, maxHeaderLineLength: MAX_SERVER_FRAME, maxHeaderLines: 100_000 });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.parser.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastData = Date.now();
+      this.parser.push(chunk);
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
