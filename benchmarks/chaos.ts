@@ -148,15 +148,41 @@ function violationsOf(m: LedgerReport, run: Run, states: Record<string, QueueSta
   return v;
 }
 
+/** The JSON summary of a finished run, with its violations. */
+function summarize(opts: Options, run: Run, states: Record<string, QueueState> | null, stopExit: string | null,
+  startedAt: number): { summary: Record<string, unknown>; violations: string[] } {
+  const messages = run.ctx.ledger.report();
+  const violations = violationsOf(messages, run, states, opts);
+  if (stopExit !== '0') violations.push(`the hub exited ${stopExit} at SIGTERM`);
+  const clients = [...run.producers, ...run.consumers];
+  const summary = {
+    tool: 'chaos', mode: opts.killHub ? 'kill-hub' : 'kill-sessions', date: new Date().toISOString(),
+    ...runEnvironment(REPO_ROOT), seed: opts.seed, options: { ...opts, out: undefined, quiet: undefined },
+    seconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    kills: run.killer.report,
+    clients: {
+      producerConnections: run.producers.reduce((n, p) => n + p.connections, 0),
+      consumerConnections: run.consumers.reduce((n, c) => n + c.connections, 0),
+      stuckConnections: clients.reduce((n, c) => n + c.stuck, 0),
+      errorFrames: run.ctx.errors.length, firstErrors: run.ctx.errors.slice(0, 10),
+    },
+    messages, queuesAtEnd: states, hubExitAtStop: stopExit,
+    sessionExits: run.broker.stats.sessionExits,
+    brokerErrorLog: { count: run.broker.stats.errorCount, first: run.broker.stats.errorLines.slice(0, 40) },
+    violations,
+  };
+  return { summary, violations };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv);
-  const env = runEnvironment(REPO_ROOT);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stomp-chaos-'));
   const broker = new BrokerProcess({ bin: opts.bin, dataDir });
-  const onSignal = () => void broker.stop().finally(() => {
+  const cleanUp = async () => {
+    await broker.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
-    process.exit(130);
-  });
+  };
+  const onSignal = () => void cleanUp().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -167,33 +193,13 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, opts.seconds * 1000));
     const states = await drain(run, opts, dataDir);
     if (ticker) clearInterval(ticker);
-    const stopExit = await broker.stop();
-    const messages = run.ctx.ledger.report();
-    const violations = violationsOf(messages, run, states, opts);
-    if (stopExit !== '0') violations.push(`the hub exited ${stopExit} at SIGTERM`);
-    const summary = {
-      tool: 'chaos', mode: opts.killHub ? 'kill-hub' : 'kill-sessions', date: new Date().toISOString(), ...env,
-      seed: opts.seed, options: { ...opts, out: undefined, quiet: undefined },
-      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
-      kills: run.killer.report,
-      clients: {
-        producerConnections: run.producers.reduce((n, p) => n + p.connections, 0),
-        consumerConnections: run.consumers.reduce((n, c) => n + c.connections, 0),
-        stuckConnections: [...run.producers, ...run.consumers].reduce((n, c) => n + c.stuck, 0),
-        errorFrames: run.ctx.errors.length, firstErrors: run.ctx.errors.slice(0, 10),
-      },
-      messages, queuesAtEnd: states, hubExitAtStop: stopExit,
-      sessionExits: broker.stats.sessionExits,
-      brokerErrorLog: { count: broker.stats.errorCount, first: broker.stats.errorLines.slice(0, 40) },
-      violations,
-    };
+    const { summary, violations } = summarize(opts, run, states, await broker.stop(), startedAt);
     const json = JSON.stringify(summary, null, 2);
     if (opts.out) fs.writeFileSync(opts.out, json + '\n');
     process.stdout.write(json + '\n');
     process.exitCode = violations.length > 0 ? 1 : 0;
   } finally {
-    await broker.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 

@@ -139,61 +139,80 @@ function judge(tally: Tally, control: ControlReport, sink: { errors: string[] },
   if (log && log.errorCount > 0) add('broker-error-log', `${log.errorCount} error lines or stack traces in the broker's log`);
 }
 
+/** What a finished run saw, beside the tally. */
+interface RunEnd {
+  corpusFrames: number;
+  startedAt: number;
+  hubAlive: boolean;
+  log: BrokerLogStats | null;
+  control: ControlReport;
+  sink: { received: number; errors: string[] };
+  rssStartKb: number;
+  rssEndKb: number;
+  stopExit: string | null;
+}
+
+/** The JSON summary of a run. */
+function summarize(opts: Options, target: Target, tally: Tally, end: RunEnd): Record<string, unknown> {
+  return {
+    tool: 'fuzz', date: new Date().toISOString(), ...runEnvironment(REPO_ROOT), seed: opts.seed,
+    options: { ...opts, out: undefined, quiet: undefined, target: target.broker ? 'own broker (bin/stomp-broker, defaults)' : `${opts.host}:${opts.port}` },
+    seconds: Math.round((Date.now() - end.startedAt) / 100) / 10,
+    frames: { total: tally.frames, valid: tally.validFrames, mutated: tally.mutatedFrames, probes: tally.probes, bytes: tally.bytesSent },
+    corpusFrames: end.corpusFrames,
+    connections: { total: tally.connections, mutatedBeforeConnect: tally.preConnectConnections },
+    phaseSeconds: Object.fromEntries(Object.entries(tally.phaseMs).map(([k, v]) => [k, Math.round(v / 100) / 10])),
+    outcomes: tally.outcomes, byOperator: tally.byOperator, errorTitles: top(tally.errorTitles, 40),
+    hub: { alive: end.hubAlive, exitAtStop: end.stopExit, rssStartMiB: Math.round(end.rssStartKb / 1024), rssEndMiB: Math.round(end.rssEndKb / 1024) },
+    sessionExits: end.log?.sessionExits ?? null,
+    brokerErrorLog: end.log ? { count: end.log.errorCount, first: end.log.errorLines.slice(0, 40) } : null,
+    control: end.control, sink: end.sink,
+    violations: { count: tally.violationCount, byKind: tally.violationsByKind, first: tally.violations },
+  };
+}
+
+/** Captures the corpus, runs the bystanders and the connection loops, then stops and judges. */
+async function run(opts: Options, target: Target, tally: Tally): Promise<RunEnd> {
+  const startedAt = Date.now();
+  const rssStartKb = target.broker?.rssKb() ?? 0;
+  const corpus = await captureCorpus(target.host, target.port);
+  const control = await ControlClient.start(target.host, target.port);
+  const sink = await Sink.start(target.host, target.port);
+  const ticker = opts.quiet ? null : progress(tally, target, startedAt);
+  await fuzz(opts, target, corpus, tally, new Random(opts.seed));
+  if (ticker) clearInterval(ticker);
+  const hubAlive = target.broker ? target.broker.alive : true;
+  // What the log said during the run; the stop itself (SIGTERM to sessions still forking) is not judged.
+  const log: BrokerLogStats | null = target.broker ? structuredClone(target.broker.stats) : null;
+  const end: RunEnd = {
+    corpusFrames: corpus.length, startedAt, hubAlive, log, control: await control.finish(), sink: await sink.stop(),
+    rssStartKb, rssEndKb: target.broker?.rssKb() ?? 0, stopExit: await target.broker?.stop() ?? null,
+  };
+  if (target.broker && end.stopExit !== '0') tally.violation({ kind: 'hub-stop', detail: `hub exited ${end.stopExit} at SIGTERM` });
+  judge(tally, end.control, end.sink, target, hubAlive, log);
+  return end;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv);
-  const env = runEnvironment(REPO_ROOT);
   const target = await startTarget(opts);
-  const startedAt = Date.now();
-  const rnd = new Random(opts.seed);
   const tally = new Tally();
   tally.onViolation = (v) => process.stderr.write(`VIOLATION ${v.kind}: ${v.detail}${v.operator ? ` (${v.operator}, ${v.version})` : ''}\n`);
-  const onSignal = () => {
-    void target.broker?.stop().finally(() => {
-      if (target.dataDir) fs.rmSync(target.dataDir, { recursive: true, force: true });
-      process.exit(130);
-    });
+  const cleanUp = async () => {
+    await target.broker?.stop();
+    if (target.dataDir) fs.rmSync(target.dataDir, { recursive: true, force: true });
   };
+  const onSignal = () => void cleanUp().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const rssStartKb = target.broker?.rssKb() ?? 0;
-    const corpus = await captureCorpus(target.host, target.port);
-    const control = await ControlClient.start(target.host, target.port);
-    const sink = await Sink.start(target.host, target.port);
-    const ticker = opts.quiet ? null : progress(tally, target, startedAt);
-    await fuzz(opts, target, corpus, tally, rnd);
-    if (ticker) clearInterval(ticker);
-    const hubAlive = target.broker ? target.broker.alive : true;
-    // What the log said during the run; the stop itself (SIGTERM to sessions still forking) is not judged.
-    const log: BrokerLogStats | null = target.broker ? structuredClone(target.broker.stats) : null;
-    const controlReport = await control.finish();
-    const sinkReport = await sink.stop();
-    const rssEndKb = target.broker?.rssKb() ?? 0;
-    const stopExit = await target.broker?.stop() ?? null;
-    if (target.broker && stopExit !== '0') tally.violation({ kind: 'hub-stop', detail: `hub exited ${stopExit} at SIGTERM` });
-    judge(tally, controlReport, sinkReport, target, hubAlive, log);
-    const summary = {
-      tool: 'fuzz', date: new Date().toISOString(), ...env, seed: opts.seed,
-      options: { ...opts, out: undefined, quiet: undefined, target: target.broker ? 'own broker (bin/stomp-broker, defaults)' : `${opts.host}:${opts.port}` },
-      seconds: Math.round((Date.now() - startedAt) / 100) / 10,
-      frames: { total: tally.frames, valid: tally.validFrames, mutated: tally.mutatedFrames, probes: tally.probes, bytes: tally.bytesSent },
-      corpusFrames: corpus.length,
-      connections: { total: tally.connections, mutatedBeforeConnect: tally.preConnectConnections },
-      phaseSeconds: Object.fromEntries(Object.entries(tally.phaseMs).map(([k, v]) => [k, Math.round(v / 100) / 10])),
-      outcomes: tally.outcomes, byOperator: tally.byOperator, errorTitles: top(tally.errorTitles, 40),
-      hub: { alive: hubAlive, exitAtStop: stopExit, rssStartMiB: Math.round(rssStartKb / 1024), rssEndMiB: Math.round(rssEndKb / 1024) },
-      sessionExits: log?.sessionExits ?? null,
-      brokerErrorLog: log ? { count: log.errorCount, first: log.errorLines.slice(0, 40) } : null,
-      control: controlReport, sink: sinkReport,
-      violations: { count: tally.violationCount, byKind: tally.violationsByKind, first: tally.violations },
-    };
-    const json = JSON.stringify(summary, null, 2);
+    const end = await run(opts, target, tally);
+    const json = JSON.stringify(summarize(opts, target, tally, end), null, 2);
     if (opts.out) fs.writeFileSync(opts.out, json + '\n');
     process.stdout.write(json + '\n');
     process.exitCode = tally.violationCount > 0 ? 1 : 0;
   } finally {
-    await target.broker?.stop();
-    if (target.dataDir) fs.rmSync(target.dataDir, { recursive: true, force: true });
+    await cleanUp();
   }
 }
 
