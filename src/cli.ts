@@ -37,7 +37,7 @@ function heartbeatPair(value: string): [number, number] {
 interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
-  pidfile?: string; logLevel: LogLevel; maxMemory: number; offerFanout: number; config?: string;
+  pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
   store: 'lmdb' | 'memory'; maxDestinationMemory: number; connectTimeout: number; maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
 }
 
@@ -77,6 +77,7 @@ function startCommand(program: Command): void {
     .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug'])
       .default(d.logLevel))
+    .option('--log-pretty', 'human-readable log lines instead of JSON (for a terminal)', false)
     .action(async (opts: StartOptions) => {
       if (opts.daemonize) return daemonize(opts);
       await runBroker(opts);
@@ -87,7 +88,7 @@ function configOf(opts: StartOptions): BrokerConfig {
   return {
     ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
-    defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, memoryHighWatermark: opts.maxMemory,
+    defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, logPretty: opts.logPretty, memoryHighWatermark: opts.maxMemory,
     destinationMemory: opts.maxDestinationMemory,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress, sessionReuse: opts.sessionReuse,

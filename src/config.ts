@@ -48,6 +48,8 @@ export interface BrokerConfig {
   /** Past this many unsent bytes a consumer's topic messages are dropped (and counted). */
   topicDropWatermark: number;
   logLevel: LogLevel;
+  /** Human-readable log lines (pino-pretty) instead of JSON lines. */
+  logPretty: boolean;
   /** Destination policies (JSON file), or '' for none. */
   configFile: string;
   /** Where persistent messages go: the lmdb store in dataDir, or memory only. */
@@ -83,6 +85,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   consumerWriteWatermark: 1024 * 1024,
   topicDropWatermark: 64 * 1024 * 1024,
   logLevel: 'info',
+  logPretty: false,
   configFile: '',
   store: 'lmdb',
 };

@@ -1,23 +1,33 @@
-/** A small leveled logger writing one line per event to stderr, tagged with the process role. */
+/**
+ * Structured logs with pino: one JSON line per event on stderr (`--log-pretty` for a terminal), each
+ * tagged with the process role. Events worth finding later carry an `event` field (connect, disconnect,
+ * session-exit, …) and the fields that identify them (session pid, client address, reason).
+ */
+import pino from 'pino';
+import pretty from 'pino-pretty';
 import type { LogLevel } from './config.js';
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+/** What an event line may carry besides its message. */
+export type LogFields = Record<string, unknown>;
 
-/** Logger for one process ("hub", "session 12"). */
+/** Logger for one process role ("hub", "router"). */
 export class Logger {
-  constructor(private readonly tag: string, private level: LogLevel = 'info') {}
+  private readonly pino: pino.Logger;
 
-  setLevel(level: LogLevel): void {
-    this.level = level;
+  constructor(role: string, level: LogLevel = 'info', prettyPrint = false) {
+    const destination = prettyPrint
+      ? pretty({ destination: 2, colorize: process.stderr.isTTY, ignore: 'pid,hostname,role', sync: true })
+      : pino.destination({ fd: 2, sync: true });
+    this.pino = pino({ level, base: { role, pid: process.pid } }, destination);
   }
 
-  error(msg: string): void { this.write('error', msg); }
-  warn(msg: string): void { this.write('warn', msg); }
-  info(msg: string): void { this.write('info', msg); }
-  debug(msg: string): void { this.write('debug', msg); }
+  error(msg: string, fields?: LogFields): void { this.write('error', msg, fields); }
+  warn(msg: string, fields?: LogFields): void { this.write('warn', msg, fields); }
+  info(msg: string, fields?: LogFields): void { this.write('info', msg, fields); }
+  debug(msg: string, fields?: LogFields): void { this.write('debug', msg, fields); }
 
-  private write(level: LogLevel, msg: string): void {
-    if (RANK[level] > RANK[this.level]) return;
-    process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} [${this.tag}] ${msg}\n`);
+  private write(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (fields) this.pino[level](fields, msg);
+    else this.pino[level](msg);
   }
 }

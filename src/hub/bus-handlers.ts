@@ -3,12 +3,14 @@
  * from the union so that a new message fails `tsc` until it is handled here.
  */
 import type { Handlers, RequestId, SessionToHub } from '../ipc/contract.js';
+import type { Logger } from '../log.js';
 import type { HubSession } from './model.js';
 import type { Router } from './router.js';
 
 /** What the handlers need from the hub besides the router. */
 export interface HubServices {
   router: Router;
+  log: Logger;
   /**
    * Answers request `rid` (done, or reject if `work` fails) once `work` and everything the session
    * asked before it have taken effect, so answers leave in request order.
@@ -17,7 +19,7 @@ export interface HubServices {
 }
 
 /** Builds the hub's dispatch table for session messages. */
-export function sessionHandlers({ router, complete }: HubServices): Handlers<SessionToHub, HubSession> {
+export function sessionHandlers({ router, log, complete }: HubServices): Handlers<SessionToHub, HubSession> {
   return {
     hello: () => {}, // handled when the peer is admitted; a second one is refused before dispatch
     end: () => {}, // handled by Hub.dispatch: the session's next messages are its next client's
@@ -26,6 +28,13 @@ export function sessionHandlers({ router, complete }: HubServices): Handlers<Ses
       s.version = m.version;
       s.remote = m.remote;
       s.clientId = m.clientId;
+      log.info('client connected', { event: 'connect', session: s.id, sessionPid: s.pid, remote: m.remote, login: m.login, version: m.version });
+    },
+    closed: (m, s) => {
+      log.info('client disconnected', {
+        event: 'disconnect', session: s.id, sessionPid: s.pid, remote: s.remote, login: s.login, reason: m.reason,
+        ...(m.error ? { error: m.error } : {}),
+      });
     },
     publish: (m, s) => complete(s, router.publish(s, m.dest, m.headers, m.body, m.props), m.rid),
     subscribe: (m, s) => complete(s, router.subscribe(s, m.sub, m.dest, m.ack, m.prefetch, m.ackTimeoutMs, m.durable), m.rid),

@@ -60,7 +60,7 @@ export class Hub {
   private stopping: Promise<void> | null = null;
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
-    this.log = new Logger('hub', config.logLevel);
+    this.log = new Logger('hub', config.logLevel, config.logPretty);
     this.busLimits = {
       maxFrameSize: config.maxFrameSize, maxHeaderLines: config.maxHeaderLines,
       maxHeaderLineLength: config.maxHeaderLineLength, maxTransactionFrames: config.maxTransactionFrames,
@@ -88,7 +88,7 @@ export class Hub {
       this.store = await openStore({ dataDir: config.dataDir, kind: config.store });
       this.router = new Router({ ...config, paging: config.store === 'lmdb' }, this.store, fileConfig, this.log);
       this.handlers = sessionHandlers({
-        router: this.router, complete: (s, work, rid) => this.complete(s, work, rid),
+        router: this.router, log: this.log, complete: (s, work, rid) => this.complete(s, work, rid),
       });
       const recovered = await this.router.recover();
       if (recovered > 0) this.log.info(`recovered ${recovered} stored messages`);
@@ -104,7 +104,11 @@ export class Hub {
         sessionConfig: sessionConfigOf(config, `stomp-broker/${BROKER_VERSION}`), sessionHeapMb: this.options.sessionHeapMb ?? 256,
         log: this.log,
       });
-      this.pool.onExit = (s, code, signal) => this.log.debug(`session ${s.id} exited (${signal ?? code})`);
+      this.pool.onExit = (s, code, signal) => {
+        const fields = { event: 'session-exit', session: s.id, sessionPid: s.child.pid, code, signal };
+        if (signal || code) this.log.warn(`session ${s.id} exited (${signal ?? code})`, fields);
+        else this.log.debug(`session ${s.id} exited`, fields);
+      };
       this.pool.onClientGone = (address) => this.listener?.released(address);
       await this.pool.start();
       this.listener = new Listener({

@@ -9,7 +9,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 6;
+export const BUS_VERSION = 7;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -73,6 +73,8 @@ export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
 export interface SyncMsg { t: 'sync'; rid: RequestId }
 /** Consumer back-pressure: the client socket is past (or back under) its write watermark. */
 export interface FlowMsg { t: 'flow'; writable: boolean }
+/** The client's connection ended: how ('disconnect', 'closed by client', 'error') and the ERROR sent, if any. */
+export interface ClosedMsg { t: 'closed'; reason: string; error: string }
 /**
  * The client ended cleanly and the session has reset itself to serve another: the hub forgets this
  * client (as if the session had exited) and answers `reset` before the session is handed a new one.
@@ -82,7 +84,7 @@ export interface EndMsg { t: 'end' }
 /** Everything a session may send to the hub. */
 export type SessionToHub =
   | HelloMsg | ConnectedMsg | PublishMsg | SubscribeMsg | UnsubscribeMsg | ClaimMsg | PassMsg | AckMsg
-  | NackMsg | CommitMsg | SyncMsg | FlowMsg | EndMsg;
+  | NackMsg | CommitMsg | SyncMsg | FlowMsg | ClosedMsg | EndMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Hub → session

@@ -136,6 +136,7 @@ const CHECKS: { [K in SessionToHub['t']]: Check } = {
   commit: (m, limits) => first(commit(m, limits), uint(m, 'rid')),
   sync: (m) => uint(m, 'rid'),
   flow: (m) => bool(m, 'writable'),
+  closed: (m) => first(text(m, 'reason'), text(m, 'error')),
   end: () => null,
 };
 

@@ -21,8 +21,8 @@ export class Connection {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pausedBy = new Set<PauseReason>();
   private closing = false;
-  /** An ERROR was sent (a protocol error, a timeout, a limit): the session is not reused. */
-  private failedFlag = false;
+  /** The ERROR sent (a protocol error, a timeout, a limit), if any: the session is then not reused. */
+  private failure: StompError | null = null;
   private destroyTimer: NodeJS.Timeout | null = null;
   private corked = false;
   private readonly uncork = () => {
@@ -66,7 +66,12 @@ export class Connection {
 
   /** Whether the broker sent this client an ERROR. */
   get failed(): boolean {
-    return this.failedFlag;
+    return this.failure !== null;
+  }
+
+  /** The ERROR sent to this client, if any. */
+  get error(): StompError | null {
+    return this.failure;
   }
 
   /** Parses what the hub read from the socket before handing it over, then reads the socket itself. */
@@ -104,7 +109,7 @@ export class Connection {
   /** Sends ERROR for `err` (with the offending frame's receipt-id) and closes. */
   fail(err: StompError, frame?: Frame): void {
     if (this.closing) return;
-    this.failedFlag = true;
+    this.failure = err;
     this.write(toErrorFrame(err, frame));
     this.close();
   }

@@ -59,7 +59,10 @@ export class Session implements SessionContext {
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
     this.conn.onWritable = (writable) => this.bus({ t: 'flow', writable });
-    this.conn.onClose = () => this.onEnd(this.endedCleanly());
+    this.conn.onClose = () => {
+      this.reportEnd();
+      this.onEnd(this.endedCleanly());
+    };
     this.hubHandlers = this.makeHubHandlers();
     hub.socket.on('drain', this.busDrained);
     this.conn.start(head);
@@ -74,6 +77,13 @@ export class Session implements SessionContext {
   dispose(): void {
     this.hub.socket.off('drain', this.busDrained);
     this.conn.dispose();
+  }
+
+  /** Tells the hub how the client's connection ended (for its log): DISCONNECT, a close, or the ERROR sent. */
+  private reportEnd(): void {
+    const error = this.conn.error;
+    const reason = error ? 'error' : this.state.disconnected ? 'disconnect' : 'closed by client';
+    this.bus({ t: 'closed', reason, error: error ? `${error.message}: ${error.detail}` : '' });
   }
 
   /**

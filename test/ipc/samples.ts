@@ -48,6 +48,7 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
   },
   sync: { t: 'sync', rid: 10 },
   flow: { t: 'flow', writable: false },
+  closed: { t: 'closed', reason: 'error', error: 'Unknown message: ACK names nothing' },
   end: { t: 'end' },
 };
 
