@@ -14,6 +14,11 @@ import type { Settlement } from './settlement.js';
 /** Persistent messages whose delivery marks are written in advance with the one being offered. */
 const MARK_AHEAD = 256;
 
+/** Whether `held` is a persistent message whose delivery mark is not on disk yet. */
+function needsMark(held: HeldMessage): boolean {
+  return held.persistent && !held.marked;
+}
+
 /** A message under offer, and whether the offer has left for the sessions yet. */
 interface OfferedMessage {
   held: HeldMessage;
@@ -31,6 +36,8 @@ export interface DeliveryOptions {
 /** The claim table and everything that offers, grants and counts credit. */
 export class Delivery {
   private readonly claims = new ClaimTable<OfferedMessage, HubSubscription>();
+  /** Offers waiting, in queue order, for a delivery mark to be on disk (see offerInOrder). */
+  private readonly waitingForMarks = new Map<Queue, Array<[number, OfferedMessage]>>();
 
   constructor(
     private readonly core: RouterCore,
@@ -61,8 +68,7 @@ export class Delivery {
       const offered: OfferedMessage = { held, queue, sent: false };
       const offer = this.claims.open(offered, chosen);
       for (const sub of chosen) sub.pendingOffers.add(offer);
-      if (held.persistent && !held.marked) this.markThenOffer(offer, offered);
-      else this.sendOffer(offer, offered);
+      this.offerInOrder(queue, offer, offered);
     }
     this.core.refill(queue);
   }
@@ -127,26 +133,52 @@ export class Delivery {
   }
 
   /**
-   * A persistent message's first delivery waits for its delivery mark to be on disk, so that a client
-   * that saw it before a hub crash gets it back flagged redelivered. One commit marks it and the next
-   * MARK_AHEAD persistent messages of its queue, so a stream of deliveries does not wait for a disk sync
-   * each round (after a crash, those few marked in advance come back flagged without having been seen).
+   * Sends an offer, in queue order. A persistent message's first delivery waits for its delivery mark
+   * to be on disk, so that a client that saw it before a hub crash gets it back flagged redelivered; the
+   * offers behind it wait too (a consumer must not get a later message first). One commit marks it and
+   * the next MARK_AHEAD persistent messages of its queue, so a stream of deliveries does not wait for a
+   * disk sync each round (after a crash, those few marked in advance come back flagged without having
+   * been seen).
    */
-  private markThenOffer(offer: number, offered: OfferedMessage): void {
-    const { held, queue } = offered;
-    if (!held.marking) {
-      const batch = [held, ...queue.ready.upcoming(MARK_AHEAD).filter((h) => h.persistent && !h.marked && !h.marking)];
-      const written = Promise.all(batch.map((h) => this.core.store.markDelivered(h.wire.id, h.wire.redeliveries)));
-      for (const h of batch) {
-        h.marking = written.then(() => {
-          h.marked = true;
-          h.marking = undefined;
-        });
-      }
+  private offerInOrder(queue: Queue, offer: number, offered: OfferedMessage): void {
+    const waiting = this.waitingForMarks.get(queue);
+    if (!waiting && !needsMark(offered.held)) {
+      this.sendOffer(offer, offered);
+      return;
     }
-    void held.marking!.then(() => {
+    if (waiting) waiting.push([offer, offered]);
+    else this.waitingForMarks.set(queue, [[offer, offered]]);
+    this.sendMarked(queue);
+  }
+
+  /** Sends the waiting offers of `queue` whose marks are on disk, in order; starts the next mark. */
+  private sendMarked(queue: Queue): void {
+    const waiting = this.waitingForMarks.get(queue);
+    if (!waiting) return;
+    while (waiting.length > 0) {
+      const [offer, offered] = waiting[0];
+      const { held } = offered;
+      if (needsMark(held)) {
+        if (!held.marking) this.mark(queue, held);
+        void held.marking!.then(() => this.sendMarked(queue));
+        return;
+      }
+      waiting.shift();
       if (this.claims.get(offer)?.message === offered) this.sendOffer(offer, offered);
-    });
+    }
+    this.waitingForMarks.delete(queue);
+  }
+
+  /** Writes the delivery marks of `held` and the next persistent messages of its queue, in one commit. */
+  private mark(queue: Queue, held: HeldMessage): void {
+    const batch = [held, ...queue.ready.upcoming(MARK_AHEAD).filter((h) => needsMark(h) && !h.marking)];
+    const written = Promise.all(batch.map((h) => this.core.store.markDelivered(h.wire.id, h.wire.redeliveries)));
+    for (const h of batch) {
+      h.marking = written.then(() => {
+        h.marked = true;
+        h.marking = undefined;
+      });
+    }
   }
 
   private sendOffer(offer: number, offered: OfferedMessage): void {

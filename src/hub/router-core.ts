@@ -30,8 +30,6 @@ export interface RouterCore {
    * client `producer` (HubSession.serial, 0 = nobody).
    */
   newMessage(queue: Queue, dest: string, headers: Headers, body: Buffer, props: MessageProps, producer: number): HeldMessage;
-  /** Makes `held` ready in `queue` (a drop-head queue makes room first) and offers what it can. */
-  place(queue: Queue, held: HeldMessage): void;
   /** Places `held` once `durable` (its store write) resolves, behind earlier writes to the queue. */
   enqueue(queue: Queue, held: HeldMessage, durable: Promise<void> | undefined): void;
   /** Offers ready messages of `queue` while some consumer has credit. */

@@ -186,7 +186,7 @@ export class Settlement {
       { persistent: held.persistent, priority: held.priority, delayMs: 0, expiresAt: 0 }, held.producer);
     this.core.flow.release(held);
     if (!held.persistent) {
-      this.core.place(dlq, moved);
+      this.core.enqueue(dlq, moved, undefined); // behind any dead letter still being written: order kept
       return undefined;
     }
     const durable = this.core.store.write({ put: [toStored(moved)], remove: [held.wire.id] });

@@ -198,6 +198,18 @@ describe('Router: offer, claim, grant', () => {
 });
 
 describe('Router: delivery marks', () => {
+  // Offers leave in queue order: a non-persistent message behind a persistent one waits while the
+  // persistent one's delivery mark is written, instead of overtaking it.
+  test('a message behind one waiting for its mark is not offered first', async () => {
+    const { router } = await makeRouter();
+    const s = fakeSession();
+    subscribe(router, s, 1, '/queue/order', 'client-individual');
+    await publish(router, '/queue/order', 'first', { persistent: true });
+    await publish(router, '/queue/order', 'second');
+    await settled();
+    assert.deepEqual(takeOffers(s).map(bodyOf), ['first', 'second']);
+  });
+
   // A persistent message's first offer leaves only once its delivery mark is on disk, so a client that
   // saw it before a hub crash gets it back flagged redelivered.
   test('the offer waits for the mark; after a crash the message comes back redelivered', async () => {
