@@ -32,7 +32,10 @@ export class Queue {
   barrier: Promise<void> | null = null;
   offered = 0;
   enqueued = 0;
+  /** Messages consumed: acknowledged, or handed to an auto-ack consumer (`status` calls them delivered). */
   delivered = 0;
+  /** Messages handed to a consumer, redeliveries included (the management API's "delivered"). */
+  granted = 0;
   expired = 0;
   deadLettered = 0;
 
@@ -73,6 +76,33 @@ export class Queue {
     const held = this.ready.shiftOldest();
     if (held) this.storedBytes -= held.bytes;
     return held;
+  }
+
+  /**
+   * Up to `limit` held messages in the order they would be offered (ready ones by priority and
+   * arrival, then delayed ones by due time), left where they are: O(limit).
+   */
+  peek(limit: number): HeldMessage[] {
+    const out = this.ready.peek(limit);
+    for (let i = 0; out.length < limit && i < this.delayed.length; i++) out.push(this.delayed[i]);
+    return out;
+  }
+
+  /** Takes up to `max` held messages in the order `peek` shows them (a purge or a move, a chunk at a time). */
+  take(max: number): HeldMessage[] {
+    const out: HeldMessage[] = [];
+    while (out.length < max) {
+      const held = this.shift();
+      if (!held) break;
+      out.push(held);
+    }
+    const delayed = this.delayed.splice(0, max - out.length);
+    for (const held of delayed) {
+      this.storedBytes -= held.bytes;
+      out.push(held);
+    }
+    if (delayed.length > 0) this.armTimer();
+    return out;
   }
 
   /** Whether `count` more messages of `bytes` in all would exceed the queue's bounds. */

@@ -22,6 +22,11 @@ class Lane {
     return this.items[this.head];
   }
 
+  /** Appends up to `limit - out.length` messages from the head to `out`, leaving them in place. */
+  peekInto(out: HeldMessage[], limit: number): void {
+    for (let i = this.head; i < this.items.length && out.length < limit; i++) out.push(this.items[i]);
+  }
+
   shift(): HeldMessage | undefined {
     if (this.head >= this.items.length) return undefined;
     const held = this.items[this.head];
@@ -84,6 +89,13 @@ export class ReadyList {
       }
     }
     return undefined;
+  }
+
+  /** Up to `limit` messages in the order `shift` would take them, left in place: O(limit). */
+  peek(limit: number): HeldMessage[] {
+    const out: HeldMessage[] = [];
+    for (let p = MAX_PRIORITY; p >= 0 && out.length < limit; p--) this.lanes[p].peekInto(out, limit);
+    return out;
   }
 
   /** The oldest message of the lowest priority present (what "drop-head" overflow drops first). */
