@@ -26,6 +26,7 @@ export function sessionHandlers({ router, complete }: HubServices): Handlers<Ses
       s.version = m.version;
       s.remote = m.remote;
       s.clientId = m.clientId;
+      s.connectedAt = Date.now();
     },
     publish: (m, s) => complete(s, router.publish(s, m.dest, m.headers, m.body, m.props), m.rid),
     subscribe: (m, s) => complete(s, router.subscribe(s, m.sub, m.dest, m.ack, m.prefetch, m.ackTimeoutMs, m.durable), m.rid),
