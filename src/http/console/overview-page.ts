@@ -19,7 +19,7 @@ export const RATE_SERIES: Array<ChartSeries<RatePoint>> = [
 const DESTINATION_COLUMNS: Array<[string, string]> = [
   ['name', 'destination'], ['kind', 'kind'], ['depth', 'depth'], ['bytes', 'bytes'], ['consumers', 'consumers'],
   ['inFlight', 'in flight'], ['enqueueRate', 'enqueued'], ['deliverRate', 'delivered'], ['ackRate', 'acked'],
-  ['deadLettered', 'dead-lettered'],
+  ['deadLettered', 'dead-lettered (total)'],
 ];
 
 const SESSION_COLUMNS: Array<[string, string]> = [
