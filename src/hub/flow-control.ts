@@ -88,12 +88,12 @@ export class FlowControl {
   }
 
   /**
-   * `session` sent to `queues`: it becomes a known producer (paused with the others by the global bound),
+   * `session` sent to the queues of `targets`: it becomes a known producer (paused with the others by the global bound),
    * and is paused now if one of those queues is blocked.
    */
-  published(session: HubSession, queues: Iterable<string>): void {
+  published(session: HubSession, targets: ReadonlyArray<{ queue: { name: string } }>): void {
     if (!this.producers.has(session.serial)) this.producers.set(session.serial, { session, bytes: 0 });
-    for (const name of queues) if (this.queues.get(name)?.blocked) this.pause(session, name);
+    for (const { queue: { name } } of targets) if (this.queues.get(name)?.blocked) this.pause(session, name);
     // Still over the global bound itself (not just above its low-water mark): every producer waits.
     if (this.globalPaused && this.total > this.globalLimit) this.pause(session, GLOBAL);
   }

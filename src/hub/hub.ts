@@ -93,7 +93,7 @@ export class Hub {
       writePidfile(this.pidfile);
       removeStaleRunDir(config.dataDir);
       this.store = await openStore({ dataDir: config.dataDir, kind: config.store });
-      this.router = new Router(config, this.store, fileConfig, this.log);
+      this.router = new Router({ ...config, paging: config.store === 'lmdb' }, this.store, fileConfig, this.log);
       this.handlers = sessionHandlers({
         router: this.router, complete: (s, work, rid) => this.complete(s, work, rid),
       });

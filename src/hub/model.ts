@@ -74,6 +74,8 @@ export interface HeldMessage {
   marked: boolean;
   /** The delivery mark being written, when it is. */
   marking?: Promise<void>;
+  /** A non-persistent message written to disk only to keep its place in a paged-out queue. */
+  transient?: boolean;
 }
 
 /** Size charged against the memory watermark for a message. */

@@ -7,13 +7,13 @@
 import { isTopic } from '../protocol/destination.js';
 import {
   HEADER_DEAD_LETTER_REASON, HEADER_DELIVERY_FAILURES, HEADER_FAILURE_HISTORY, HEADER_ORIGINAL_DESTINATION,
-  type Headers,
+  type Headers, MAX_PRIORITY,
 } from '../protocol/frame.js';
 import type { HeldMessage } from './model.js';
 import { deadLetterQueue, isDeadLetterQueue } from './policy.js';
 import type { Queue } from './queue.js';
 import type { RouterCore } from './router-core.js';
-import { toStored } from './stored.js';
+import { fromStored, toStored } from './stored.js';
 import type { TopicRegistry } from './topics.js';
 
 /** One destination as the management API shows it; counters start when the hub (re)creates the queue. */
@@ -54,6 +54,8 @@ export interface RetryResult {
 
 /** Messages a purge removes per event-loop turn. */
 const PURGE_CHUNK = 10_000;
+/** Turns a purge waits for messages on disk to come into memory before it gives up on them. */
+const PURGE_IDLE_TURNS = 3;
 
 /** The headers settlement adds to a dead letter; the message moved back loses them. */
 const DEAD_LETTER_HEADERS = [
@@ -86,21 +88,38 @@ export class Operations {
     return queue && this.queueView(queue);
   }
 
-  /** Up to `limit` messages of queue `name` in offer order, left in place; undefined: no such queue. */
+  /**
+   * Up to `limit` messages of queue `name` in offer order (by priority, each lane's messages in memory
+   * then those it keeps on disk, then delayed ones), left in place; undefined: no such queue.
+   */
   browse(name: string, limit: number): readonly HeldMessage[] | undefined {
-    return this.core.destinations.existing(name)?.peek(limit);
+    const queue = this.core.destinations.existing(name);
+    if (!queue) return undefined;
+    const out: HeldMessage[] = [];
+    for (let p = MAX_PRIORITY; p >= 0 && out.length < limit; p--) {
+      out.push(...queue.ready.laneUpcoming(p, limit - out.length));
+      const tail = queue.ready.paged(p);
+      if (out.length < limit && tail.count > 0) {
+        out.push(...this.core.store.page(name, p, tail.after, Math.min(tail.count, limit - out.length)).map(fromStored));
+      }
+    }
+    return out.concat(queue.upcomingDelayed(limit - out.length));
   }
 
   /**
-   * Removes every ready and delayed message of queue `name` (messages in flight stay with their
-   * consumers), from memory and from the store, a chunk per turn; resolves with how many went.
+   * Removes the ready and delayed messages queue `name` holds now (messages in flight stay with their
+   * consumers), from memory and from the store, a chunk per turn: what a lane keeps on disk is read
+   * back by the pager as the lane empties, and removed in the next turn. Resolves with how many went.
    */
   async purge(name: string): Promise<number> {
     let purged = 0;
     const limit = this.core.destinations.existing(name)?.depth ?? 0;
-    while (purged < limit) {
-      const taken = this.core.destinations.existing(name)?.take(Math.min(PURGE_CHUNK, limit - purged)) ?? [];
-      if (taken.length === 0) break;
+    for (let idle = 0; purged < limit && idle < PURGE_IDLE_TURNS;) {
+      const queue = this.core.destinations.existing(name);
+      if (!queue) break;
+      const taken = queue.take(Math.min(PURGE_CHUNK, limit - purged));
+      this.core.refill(queue);
+      idle = taken.length === 0 ? idle + 1 : 0;
       purged += taken.length;
       for (const held of taken) this.core.flow.release(held);
       const ids = taken.filter((h) => h.persistent).map((h) => h.wire.id);
@@ -130,6 +149,7 @@ export class Operations {
       else kept.push(held);
     }
     for (let i = kept.length - 1; i >= 0; i--) dlq.place(kept[i], true); // newest first: each goes back to the head
+    this.core.refill(dlq); // what the queue keeps on disk comes into memory for the next call
     const result = this.apply(name, moves);
     const answer = (): RetryResult => ({
       moved: moves.length, skipped: kept.length, remaining: this.core.destinations.existing(name)?.depth ?? 0,

@@ -41,9 +41,9 @@ export class Queue {
 
   constructor(readonly name: string, readonly policy: DestinationPolicy, private readonly onDue: (q: Queue) => void) {}
 
-  /** Ready plus delayed messages (what the queue holds that nobody has been given). */
+  /** Ready (in memory and paged out to disk) plus delayed messages: what the queue holds that nobody has been given. */
   get depth(): number {
-    return this.ready.length + this.delayed.length + this.committing;
+    return this.ready.length + this.ready.pagedCount + this.delayed.length + this.committing;
   }
 
   /** Nothing refers to this queue: no message held, offered or in flight, no consumer, no pending write. */
@@ -78,17 +78,15 @@ export class Queue {
     return held;
   }
 
-  /**
-   * Up to `limit` held messages in the order they would be offered (ready ones by priority and
-   * arrival, then delayed ones by due time), left where they are: O(limit).
-   */
-  peek(limit: number): HeldMessage[] {
-    const out = this.ready.peek(limit);
-    for (let i = 0; out.length < limit && i < this.delayed.length; i++) out.push(this.delayed[i]);
-    return out;
+  /** Up to `n` of the delayed messages, soonest due first, left in place. */
+  upcomingDelayed(n: number): HeldMessage[] {
+    return this.delayed.slice(0, n);
   }
 
-  /** Takes up to `max` held messages in the order `peek` shows them (a purge or a move, a chunk at a time). */
+  /**
+   * Takes up to `max` messages in memory, ready ones in offer order then delayed ones (a purge or a
+   * move, a chunk at a time; what a lane keeps on disk comes into memory as it drains).
+   */
   take(max: number): HeldMessage[] {
     const out: HeldMessage[] = [];
     while (out.length < max) {
@@ -108,7 +106,8 @@ export class Queue {
   /** Whether `count` more messages of `bytes` in all would exceed the queue's bounds. */
   wouldOverflow(count: number, bytes: number): boolean {
     const { maxLength, maxBytes } = this.policy;
-    return (maxLength > 0 && this.depth + count > maxLength) || (maxBytes > 0 && this.storedBytes + bytes > maxBytes);
+    return (maxLength > 0 && this.depth + count > maxLength)
+      || (maxBytes > 0 && this.storedBytes + this.ready.pagedBytes + bytes > maxBytes);
   }
 
   /** Removes every ready and delayed message (a durable subscription ended). */

@@ -5,10 +5,26 @@
 import { MAX_PRIORITY } from '../protocol/frame.js';
 import type { HeldMessage } from './model.js';
 
-/** A FIFO with a moving head and ordered re-insertion by message id. */
+/**
+ * The part of a lane kept on disk only (a deep queue): messages newer than every message the lane has
+ * held in memory, read back a page at a time as the lane drains.
+ */
+export interface PagedTail {
+  /** Messages on disk only. */
+  count: number;
+  /** Their bytes (estimated for what recovery left on disk). */
+  bytes: number;
+  /** The highest id the lane has held in memory: the disk part holds ids above it. */
+  after: number;
+  /** Writes in progress that will add to the disk part (pages are not read meanwhile, to keep the order). */
+  writing: number;
+}
+
+/** A FIFO with a moving head and ordered re-insertion by message id, and its part on disk. */
 class Lane {
   private items: HeldMessage[] = [];
   private head = 0;
+  readonly paged: PagedTail = { count: 0, bytes: 0, after: 0, writing: 0 };
 
   get length(): number {
     return this.items.length - this.head;
@@ -16,15 +32,16 @@ class Lane {
 
   push(held: HeldMessage): void {
     this.items.push(held);
+    if (held.wire.id > this.paged.after) this.paged.after = held.wire.id;
   }
 
   peek(): HeldMessage | undefined {
     return this.items[this.head];
   }
 
-  /** Appends up to `limit - out.length` messages from the head to `out`, leaving them in place. */
-  peekInto(out: HeldMessage[], limit: number): void {
-    for (let i = this.head; i < this.items.length && out.length < limit; i++) out.push(this.items[i]);
+  /** Up to `n` messages from the head, without taking them. */
+  upcoming(n: number): HeldMessage[] {
+    return this.items.slice(this.head, this.head + n);
   }
 
   shift(): HeldMessage | undefined {
@@ -56,6 +73,8 @@ class Lane {
     const all = this.items.slice(this.head);
     this.items = [];
     this.head = 0;
+    this.paged.count = 0;
+    this.paged.bytes = 0;
     return all;
   }
 }
@@ -65,8 +84,40 @@ export class ReadyList {
   private readonly lanes = Array.from({ length: MAX_PRIORITY + 1 }, () => new Lane());
   private size = 0;
 
+  /** Messages in memory (what can be offered now). */
   get length(): number {
     return this.size;
+  }
+
+  /** Messages in memory at priority `p`. */
+  laneLength(p: number): number {
+    return this.lanes[p].length;
+  }
+
+  /** The part of lane `p` on disk only. */
+  paged(p: number): PagedTail {
+    return this.lanes[p].paged;
+  }
+
+  /** Messages on disk only, in every lane. */
+  get pagedCount(): number {
+    let n = 0;
+    for (const lane of this.lanes) n += lane.paged.count;
+    return n;
+  }
+
+  /** Bytes of the messages on disk only. */
+  get pagedBytes(): number {
+    let n = 0;
+    for (const lane of this.lanes) n += lane.paged.bytes;
+    return n;
+  }
+
+  /** `held` (already on disk) joins its lane's disk part instead of memory. */
+  pageOut(held: HeldMessage): void {
+    const { paged } = this.lanes[held.priority];
+    paged.count++;
+    paged.bytes += held.bytes;
   }
 
   push(held: HeldMessage): void {
@@ -79,6 +130,18 @@ export class ReadyList {
     this.size++;
   }
 
+  /** Up to `n` of the next messages in memory at priority `p`, in order, without taking them. */
+  laneUpcoming(p: number, n: number): HeldMessage[] {
+    return this.lanes[p].upcoming(n);
+  }
+
+  /** Up to `n` of the next messages to offer, in the order shift() gives them, without taking them. */
+  upcoming(n: number): HeldMessage[] {
+    const out: HeldMessage[] = [];
+    for (let p = MAX_PRIORITY; p >= 0 && out.length < n; p--) out.push(...this.lanes[p].upcoming(n - out.length));
+    return out;
+  }
+
   /** The next message to offer: highest priority, oldest first. */
   shift(): HeldMessage | undefined {
     for (let p = MAX_PRIORITY; p >= 0; p--) {
@@ -89,13 +152,6 @@ export class ReadyList {
       }
     }
     return undefined;
-  }
-
-  /** Up to `limit` messages in the order `shift` would take them, left in place: O(limit). */
-  peek(limit: number): HeldMessage[] {
-    const out: HeldMessage[] = [];
-    for (let p = MAX_PRIORITY; p >= 0 && out.length < limit; p--) this.lanes[p].peekInto(out, limit);
-    return out;
   }
 
   /** The oldest message of the lowest priority present (what "drop-head" overflow drops first). */

@@ -36,6 +36,8 @@ export interface RouterCore {
   enqueue(queue: Queue, held: HeldMessage, durable: Promise<void> | undefined): void;
   /** Offers ready messages of `queue` while some consumer has credit. */
   dispatch(queue: Queue): void;
+  /** Messages left `queue`'s memory: a lane with messages on disk may read its next page. */
+  refill(queue: Queue): void;
   /** A store write nobody waits for: a failure is logged, and failed removals are retried. */
   background(batch: StoreBatch): void;
 }

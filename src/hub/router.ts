@@ -7,7 +7,7 @@
  */
 import type { DestinationStatus, TxOp } from '../ipc/contract.js';
 import { Logger } from '../log.js';
-import { isTopic } from '../protocol/destination.js';
+import { isReplyQueue, isTopic } from '../protocol/destination.js';
 import type { Headers } from '../protocol/frame.js';
 import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
 import type { QueueStore, StoreBatch } from '../store/store.js';
@@ -21,7 +21,8 @@ import type { BrokerFileConfig, DestinationPolicy } from './policy.js';
 import type { Queue } from './queue.js';
 import { Refusal, type RouterCore } from './router-core.js';
 import { Settlement } from './settlement.js';
-import { fromStored, toStored } from './stored.js';
+import { Pager } from './pager.js';
+import { toStored } from './stored.js';
 import { type StoreTimer, timedStore } from './timed-store.js';
 import { TopicRegistry } from './topics.js';
 
@@ -34,6 +35,8 @@ export interface RouterOptions {
   memoryHighWatermark: number;
   /** A queue's memory bound when its policy sets none. */
   destinationMemory: number;
+  /** Deep queues keep their backlog on disk (needs a store on disk). */
+  paging?: boolean;
 }
 
 /** One copy of a message bound for one queue. */
@@ -58,6 +61,9 @@ export class Router implements RouterCore {
   private readonly delivery: Delivery;
   private readonly settlement: Settlement;
   private readonly operations: Operations;
+  private readonly pager: Pager;
+  /** Temporary queues (`/reply-queue/…`) and the client (HubSession.serial) that owns each. */
+  private readonly replyQueues = new Map<string, number>();
   /** Removals the store refused: retried until they hold, so an acknowledged message never comes back. */
   private readonly failedRemovals = new Set<number>();
   private readonly sweeper: NodeJS.Timeout;
@@ -76,23 +82,19 @@ export class Router implements RouterCore {
       (q) => this.destinations.policyOf(q).maxMemory || options.destinationMemory);
     this.settlement = new Settlement(this, (s) => this.delivery.unstall(s));
     this.delivery = new Delivery(this, () => this.settlement, options);
+    this.pager = new Pager(this, options.paging ?? false);
     this.operations = new Operations(this, this.topics);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
-  /** Loads every stored message back into its queue, in order, and the durable subscriptions. */
+  /**
+   * Loads the durable subscriptions and every stored message back into its queue, in order: with paging,
+   * the first page of each queue's lanes in memory and the rest counted on disk.
+   */
   async recover(): Promise<number> {
     this.nextMessageId = this.store.maxId() + 1;
     this.durables.load();
-    let count = 0;
-    for await (const stored of this.store.recover()) {
-      const held = fromStored(stored);
-      const queue = this.destinations.queueFor(held.queue);
-      this.flow.charge(held);
-      queue.place(held, false);
-      queue.enqueued++;
-      count++;
-    }
+    const count = this.pager.recover();
     for (const queue of this.destinations.allQueues()) this.dispatch(queue);
     return count;
   }
@@ -104,19 +106,21 @@ export class Router implements RouterCore {
    * when a bounded queue refuses it, before anything is changed.
    */
   publish(from: HubSession | undefined, dest: string, headers: Headers, body: Buffer, props: MessageProps): Promise<void> | undefined {
+    // A temporary queue whose connection has gone has no route: the message is dropped (as RabbitMQ does).
+    if (!this.routable(dest)) return undefined;
     const targets = this.targetsOf(dest, headers, body, props, from);
     this.checkBounds(targets);
-    if (from) this.flow.published(from, targets.map((t) => t.queue.name));
+    if (from) this.flow.published(from, targets);
     if (isTopic(dest)) this.topics.publish(this.wire(dest, headers, body));
     return this.enqueueAll(targets);
   }
 
   /** Applies a COMMIT: every SEND, ACK and NACK in one store transaction, then in memory. */
   commit(session: HubSession, ops: TxOp[]): Promise<void> | undefined {
-    const sends = ops.filter((op) => op.t === 'publish');
+    const sends = ops.filter((op): op is Extract<TxOp, { t: 'publish' }> => op.t === 'publish' && this.routable(op.dest));
     const targets = sends.flatMap((op) => this.targetsOf(op.dest, op.headers, op.body, op.props, session));
     this.checkBounds(targets);
-    if (sends.length > 0) this.flow.published(session, targets.map((t) => t.queue.name));
+    if (sends.length > 0) this.flow.published(session, targets);
     const removals = this.settlement.persistentOf(session, ops.flatMap((op) => (op.t === 'ack' ? op.ids : [])));
     const put = targets.filter((t) => t.held.persistent).map((t) => toStored(t.held));
     const durable = put.length + removals.length > 0 ? this.store.write({ put, remove: removals }) : undefined;
@@ -149,9 +153,14 @@ export class Router implements RouterCore {
    * destination its consumers subscribed to: the queue for fan-out, the topic for a durable subscription.
    */
   private targetsOf(dest: string, headers: Headers, body: Buffer, props: MessageProps, from?: HubSession): Target[] {
+    const { fanout } = this.policyOf(dest);
+    if (!isTopic(dest) && fanout.length === 0) { // the common case: one queue, one copy
+      const queue = this.destinations.queueFor(dest);
+      return [{ queue, held: this.newMessage(queue, dest, headers, body, props, from?.serial ?? 0) }];
+    }
     const copies = new Map<string, string>(); // queue name → MESSAGE destination
     if (!isTopic(dest)) copies.set(dest, dest);
-    for (const q of this.policyOf(dest).fanout) copies.set(q, q);
+    for (const q of fanout) copies.set(q, q);
     if (isTopic(dest)) for (const b of this.durables.matching(dest)) copies.set(b.queue, dest);
     return [...copies].map(([name, wireDest]) => {
       const queue = this.destinations.queueFor(name);
@@ -174,6 +183,7 @@ export class Router implements RouterCore {
 
   /** A bounded queue with overflow "reject" refuses the whole SEND; "drop-head" makes room. */
   private checkBounds(targets: Target[]): void {
+    if (targets.every(({ queue: { policy } }) => policy.overflow !== 'reject' || (!policy.maxLength && !policy.maxBytes))) return;
     const adding = new Map<Queue, { count: number; bytes: number }>();
     for (const { queue, held } of targets) {
       const sum = adding.get(queue) ?? { count: 0, bytes: 0 };
@@ -189,6 +199,10 @@ export class Router implements RouterCore {
   }
 
   private enqueueAll(targets: Target[]): Promise<void> | undefined {
+    if (targets.length === 1 && !targets[0].held.persistent) { // the common case: one transient copy
+      this.enqueue(targets[0].queue, targets[0].held, undefined);
+      return undefined;
+    }
     const persistent = targets.filter((t) => t.held.persistent);
     const durable = persistent.length > 0 ? this.store.write({ put: persistent.map((t) => toStored(t.held)) }) : undefined;
     for (const { queue, held } of targets) this.enqueue(queue, held, held.persistent ? durable : undefined);
@@ -219,6 +233,10 @@ export class Router implements RouterCore {
   }
 
   place(queue: Queue, held: HeldMessage): void {
+    if (this.pager.takes(queue, held)) {
+      queue.enqueued++; // waits on disk; read back when its lane drains
+      return;
+    }
     if (queue.policy.overflow === 'drop-head') {
       while (queue.wouldOverflow(1, held.bytes)) {
         const dropped = queue.shiftOldest();
@@ -236,6 +254,10 @@ export class Router implements RouterCore {
     this.delivery.dispatch(queue);
   }
 
+  refill(queue: Queue): void {
+    this.pager.refill(queue);
+  }
+
   // --- subscriptions -----------------------------------------------------------------------------
 
   /** SUBSCRIBE; a `durable` topic subscription consumes from its own queue. */
@@ -243,6 +265,7 @@ export class Router implements RouterCore {
     ackTimeoutMs: number, durable: string): Promise<void> | undefined {
     let source = dest;
     let saved: Promise<void> | undefined;
+    if (isReplyQueue(dest)) this.ownReplyQueue(session, dest);
     if (durable && isTopic(dest)) {
       const bound = this.durables.bind(durable, dest);
       source = bound.binding.queue;
@@ -280,22 +303,39 @@ export class Router implements RouterCore {
     this.settlement.returnAll(sub);
     this.dispatch(queue);
     const binding = this.durables.ofQueue(sub.source);
-    return forget && binding ? this.forgetDurable(binding.queue, this.durables.forget(binding)) : undefined;
+    return forget && binding ? this.forgetDurable(queue, this.durables.forget(binding)) : undefined;
   }
 
-  /** Supervision: a session is gone (any cause); undo everything it held. */
+  /** Supervision: a session is gone (any cause); undo everything it held, and its temporary queues. */
   dropSession(session: HubSession): void {
     for (const key of [...session.subs.keys()]) void this.unsubscribe(session, key, false, true);
     this.flow.forget(session);
+    for (const [name, owner] of this.replyQueues) {
+      if (owner !== session.serial) continue;
+      this.replyQueues.delete(name);
+      const queue = this.destinations.existing(name);
+      if (queue) for (const held of queue.drain()) this.settlement.discard(held);
+    }
   }
 
-  /** Drops what an ended durable subscription's queue holds, from memory and disk. */
-  private forgetDurable(queueName: string, saved: Promise<void>): Promise<void> {
-    const queue = this.destinations.queueFor(queueName);
-    const dropped = queue.drain();
-    for (const held of dropped) this.flow.release(held);
-    const ids = dropped.filter((h) => h.persistent).map((h) => h.wire.id);
-    return Promise.all([saved, ids.length ? this.store.write({ remove: ids }) : undefined]).then(() => {});
+  /** Whether a message to `dest` has somewhere to go (a temporary queue only while its connection lives). */
+  private routable(dest: string): boolean {
+    return !isReplyQueue(dest) || this.replyQueues.has(dest);
+  }
+
+  /** Only the connection that made a temporary queue may consume from it. */
+  private ownReplyQueue(session: HubSession, name: string): void {
+    const owner = this.replyQueues.get(name);
+    if (owner !== undefined && owner !== session.serial) {
+      throw new Refusal('Access refused', `${name} is another connection's temporary queue.`);
+    }
+    this.replyQueues.set(name, session.serial);
+  }
+
+  /** Drops what an ended durable subscription's queue holds, from memory and disk (paged-out part included). */
+  private forgetDurable(queue: Queue, saved: Promise<void>): Promise<void> {
+    for (const held of queue.drain()) this.flow.release(held);
+    return Promise.all([saved, this.store.dropQueue(queue.name)]).then(() => {});
   }
 
   // --- what sessions answer ------------------------------------------------------------------------

@@ -197,9 +197,15 @@ export class SessionPool {
       if (socket.destroyed) this.onClientGone(address);
       else this.handoffAgain(waiting);
     };
+    // A session that dies before it answers took the socket with it, or never will: the hub's copy goes.
+    const onExit = () => {
+      session.child.off('message', onReply);
+      socket.destroy();
+    };
     const onReply = (reply: HandoffReplyMsg) => {
       if (reply?.t !== 'handoff-reply') return;
       session.child.off('message', onReply);
+      session.child.off('exit', onExit);
       if (reply.accepted) {
         session.clients++;
         socket.destroy(); // the child has its own copy of the descriptor now
@@ -209,9 +215,11 @@ export class SessionPool {
       }
     };
     session.child.on('message', onReply);
+    session.child.once('exit', onExit);
     session.child.send(msg, socket, { keepOpen: true }, (err) => {
       if (!err) return;
       session.child.off('message', onReply);
+      session.child.off('exit', onExit);
       this.options.log.warn(`handoff to session ${session.id} failed: ${err.message}`);
       retry();
     });

@@ -9,7 +9,7 @@ export function toStored(held: HeldMessage): StoredMessage {
   return {
     id: wire.id, dest: wire.dest, headers: wire.headers, body: wire.body, redeliveries: wire.redeliveries,
     priority: held.priority, deliverAt: held.deliverAt, expiresAt: held.expiresAt, queue: held.queue,
-    failures: held.failures,
+    failures: held.failures, ...(held.transient ? { transient: true } : {}),
   };
 }
 

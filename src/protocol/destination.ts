@@ -8,6 +8,10 @@ import { fail } from './errors.js';
 
 /** Prefix of publish-subscribe destinations. */
 export const TOPIC_PREFIX = '/topic/';
+/** A connection's private queue (RabbitMQ's and ActiveMQ's temporary queues), named as the client likes. */
+export const TEMP_QUEUE_PREFIX = '/temp-queue/';
+/** What a temporary queue is called for everyone else (a `reply-to` header is rewritten to it). */
+export const REPLY_QUEUE_PREFIX = '/reply-queue/';
 /** Longest destination accepted, in characters (RabbitMQ allows 255 bytes for a routing key). */
 export const MAX_DESTINATION_LENGTH = 1024;
 /** Most dot-separated words in a topic name or pattern. */
@@ -27,6 +31,16 @@ function wordsOf(dest: string): string[] {
     words.push(word);
   }
   return words;
+}
+
+/** Whether `dest` names one of this connection's temporary queues. */
+export function isTempQueue(dest: string): boolean {
+  return dest.startsWith(TEMP_QUEUE_PREFIX);
+}
+
+/** Whether `dest` is a temporary queue's public name: anyone may send to it, only its owner consume. */
+export function isReplyQueue(dest: string): boolean {
+  return dest.startsWith(REPLY_QUEUE_PREFIX);
 }
 
 /** Whether a topic destination is a pattern rather than a name. */

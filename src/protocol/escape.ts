@@ -4,6 +4,9 @@
  */
 import type { StompVersion } from './frame.js';
 
+/** Commands whose headers are never escaped (STOMP 1.2 "Value Encoding"): written and read raw. */
+export const RAW_COMMANDS: ReadonlySet<string> = new Set(['CONNECT', 'STOMP', 'CONNECTED']);
+
 const NEEDS_ESCAPE_11 = /[\\\n:]/;
 const NEEDS_ESCAPE_12 = /[\\\n:\r]/;
 const ESCAPE_ALL_11 = /[\\\n:]/g;

@@ -57,6 +57,8 @@ export const HEADER_TRANSACTION = 'transaction';
 export const HEADER_VERSION = 'version';
 export const HEADER_REDELIVERED = 'redelivered';
 export const HEADER_PERSISTENT = 'persistent';
+/** SEND: where a reply should go (a `/temp-queue/…` here is rewritten to its `/reply-queue/…` name). */
+export const HEADER_REPLY_TO = 'reply-to';
 /** RabbitMQ's credit header on SUBSCRIBE. */
 export const HEADER_PREFETCH_COUNT = 'prefetch-count';
 /** ActiveMQ's credit header on SUBSCRIBE. */

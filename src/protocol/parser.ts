@@ -20,7 +20,7 @@
  * method that is short of bytes returns false; the next push() resumes in the same state.
  */
 import { StompError, type StompErrorCode } from './errors.js';
-import { unescapeHeader } from './escape.js';
+import { RAW_COMMANDS, unescapeHeader } from './escape.js';
 import { HEADER_CONTENT_LENGTH, type Frame, type Headers, type StompVersion } from './frame.js';
 
 /** Bounds on what one frame may hold; checked as bytes arrive. */
@@ -54,8 +54,6 @@ const BODY_TO_NUL = 4;
 /** After an error: all input is ignored. */
 const DEAD = 5;
 
-/** Commands whose headers are never escaped (STOMP 1.2 "Value Encoding"). */
-const RAW_COMMANDS = new Set(['CONNECT', 'STOMP', 'CONNECTED']);
 
 /** Longest piece of offending input quoted back in an error detail. */
 const QUOTE_MAX = 64;
@@ -239,19 +237,12 @@ export class FrameParser {
   private readLine(): string | null {
     const lf = this.find(LF);
     const max = this.limits.maxHeaderLineLength;
-    // One byte of slack everywhere for a CR that belongs to the EOL, not to the line.
-    if (lf === -1) {
-      if (this.scanned > max + 1) this.lineTooLong();
-      else if (this.frameBytes + this.scanned > this.limits.maxFrameSize) this.tooLarge();
-      return null;
-    }
-    // Limits are checked before decoding so a huge line that arrived whole is never decoded.
-    if (lf > max + 1) return this.lineTooLong();
+    // One byte of slack everywhere for a CR that belongs to the EOL, not to the line. Limits are checked
+    // before decoding, so a huge line that arrived whole is never decoded.
+    const bytes = lf === -1 ? this.scanned : lf + 1;
+    if (this.overLimit(bytes, lf === -1)) return null;
+    if (lf === -1) return null;
     this.frameBytes += lf + 1;
-    if (this.frameBytes > this.limits.maxFrameSize) {
-      this.tooLarge();
-      return null;
-    }
     let line = this.text(lf);
     this.skip(1);
     if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
@@ -260,6 +251,19 @@ export class FrameParser {
   }
 
   // --- errors ----------------------------------------------------------------------------------
+
+  /**
+   * Whether a line of `bytes` so far (its LF included when `open` is false) breaks the line or the frame
+   * limit, failing with the one these bytes crossed first: the same error however the bytes were chunked.
+   */
+  private overLimit(bytes: number, open: boolean): boolean {
+    const lineAt = this.limits.maxHeaderLineLength + 2 + (open ? 0 : 1); // the byte count that breaks the line limit
+    const frameAt = this.limits.maxFrameSize - this.frameBytes + 1; // … and the frame limit
+    if (bytes < lineAt && bytes < frameAt) return false;
+    if (frameAt <= lineAt) this.tooLarge();
+    else this.lineTooLong();
+    return true;
+  }
 
   private fail(code: StompErrorCode, message: string, detail: string): false {
     this.state = DEAD;

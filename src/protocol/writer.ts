@@ -2,11 +2,12 @@
  * Frame serialization: the inverse of FrameParser. Pure; the body is copied byte for byte and never
  * turned into a string.
  */
-import { escapeHeader } from './escape.js';
+import { escapeHeader, RAW_COMMANDS } from './escape.js';
 import { HEADER_CONTENT_LENGTH, type Frame, type StompVersion } from './frame.js';
 
 /** A heart-beat: one bare EOL between frames. */
 export const HEARTBEAT = Buffer.from('\n');
+
 
 /** Commands whose receivers need content-length even for an empty body. */
 const ALWAYS_LENGTH = new Set(['MESSAGE', 'ERROR']);
@@ -22,7 +23,7 @@ function raw(text: string): string {
 
 /** The command line and header block, through the blank line, as text. */
 function head(frame: Frame, version: StompVersion): string {
-  const encode = frame.command === 'CONNECTED' || version === '1.0'
+  const encode = RAW_COMMANDS.has(frame.command) || version === '1.0'
     ? raw
     : (text: string) => escapeHeader(text, version);
   const bodyLength = frame.body.length;

@@ -142,12 +142,22 @@ export class Connection {
       this.timers.push(setInterval(() => {
         // While the broker itself holds the socket paused, the client's heart-beats sit unread.
         if (this.pausedBy.size > 0) this.lastRead = Date.now();
-        else if (Date.now() - this.lastRead > receive * 2) {
-          this.fail(new StompError('HEARTBEAT_TIMEOUT', 'Heart-beat timeout',
-            `No data from the client for more than ${receive * 2} ms.`));
+        else if (this.silentFor(receive * 2)) {
+          // A starved process may run this timer before reading what already waits in the socket:
+          // decide after this turn's reads (setImmediate runs after the poll phase).
+          setImmediate(() => {
+            if (this.pausedBy.size === 0 && this.silentFor(receive * 2)) {
+              this.fail(new StompError('HEARTBEAT_TIMEOUT', 'Heart-beat timeout',
+                `No data from the client for more than ${receive * 2} ms.`));
+            }
+          });
         }
       }, receive));
     }
+  }
+
+  private silentFor(ms: number): boolean {
+    return Date.now() - this.lastRead > ms;
   }
 
   /** Pauses reading for `reason` until every reason is lifted. */

@@ -179,7 +179,7 @@ export class Session implements SessionContext {
     const headers: Headers = {
       [HEADER_SUBSCRIPTION]: sub.id,
       [HEADER_MESSAGE_ID]: messageId,
-      [HEADER_DESTINATION]: msg.dest,
+      [HEADER_DESTINATION]: sub.alias ?? msg.dest,
     };
     if (msg.redeliveries > 0) {
       headers[HEADER_REDELIVERED] = 'true';

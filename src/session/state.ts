@@ -27,6 +27,8 @@ export interface Subscription {
   closed: boolean;
   /** A durable topic subscription: fed from its own queue through offers, never by topic fan-out. */
   durable: boolean;
+  /** The name the client used when it differs from `dest` (a temporary queue): MESSAGEs carry it. */
+  alias?: string;
 }
 
 /** A MESSAGE written to the client and not yet acknowledged. */

@@ -48,6 +48,7 @@ export function copyMessage(m: StoredMessage, redeliveries = m.redeliveries): St
   };
   if (m.queue) copy.queue = m.queue;
   if (m.failures && m.failures.length > 0) copy.failures = m.failures.map((f) => ({ ...f }));
+  if (m.transient) copy.transient = true;
   return copy;
 }
 

@@ -22,13 +22,20 @@
  */
 import path from 'node:path';
 import { open, type Database, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
+import { MAX_PRIORITY } from '../protocol/frame.js';
 import { checkBatch, highestPut, recoveredRedeliveries, warnBestEffort } from './batch.js';
-import type { QueueStore, StoreBatch, StoredMessage, StoreOptions } from './store.js';
+import type { QueueShare, QueueStore, StoreBatch, StoredMessage, StoreOptions } from './store.js';
 
 /** A message as kept in lmdb: a tuple, so no field names are repeated in every record. */
 type MessageRecord = [dest: string, headers: StoredMessage['headers'], body: Buffer,
   redeliveries: number, priority: number, deliverAt: number, expiresAt: number,
-  queue?: string, failures?: Array<{ time: number; reason: string }>];
+  queue?: string, failures?: Array<{ time: number; reason: string }>, transient?: boolean];
+
+/**
+ * A message's place in its queue: [queue, MAX_PRIORITY - priority, id]. lmdb orders array keys element by
+ * element, so one queue's messages lie together, highest priority first, each priority in id order.
+ */
+type OrderKey = [queue: string, inverted: number, id: number];
 
 const MAX_ID_KEY = 'maxId';
 /** lmdb-js starts a commit early once this many writes are queued; we always want the per-tick commit instead. */
@@ -41,6 +48,9 @@ export class LmdbStore implements QueueStore {
   /** Highest id already queued for persisting, so each write of a new top writes the state key once. */
   private queuedTop: number;
 
+  /** Order keys of messages put in writes not yet committed (a removal in the same commit cannot read them). */
+  private readonly pendingKeys = new Map<number, OrderKey>();
+
   private constructor(
     private readonly dir: string,
     private readonly root: RootDatabase,
@@ -48,6 +58,7 @@ export class LmdbStore implements QueueStore {
     private readonly delivered: Database<number, number>,
     private readonly meta: Database<unknown, string>,
     private readonly state: Database<number, string>,
+    private readonly order: Database<boolean, OrderKey>,
   ) {
     this.highest = Math.max(state.get(MAX_ID_KEY) ?? 0, lastKey(messages));
     this.queuedTop = this.highest;
@@ -61,12 +72,14 @@ export class LmdbStore implements QueueStore {
     try {
       root = open(envOptions(dir, options.mapSizeBytes));
       store = new LmdbStore(dir, root, root.openDB({ name: 'messages' }), root.openDB({ name: 'delivered' }),
-        root.openDB({ name: 'meta' }), root.openDB({ name: 'state' }));
+        root.openDB({ name: 'meta' }), root.openDB({ name: 'state' }), root.openDB({ name: 'order' }));
     } catch (err) {
       await root?.close().catch(() => {}); // half-opened: release the environment, report the first error
       throw storeError(`cannot open lmdb store at ${dir}`, err);
     }
     await store.dropOrphanMarks();
+    await store.dropTransients();
+    await store.indexIfNeeded();
     return store;
   }
 
@@ -79,8 +92,15 @@ export class LmdbStore implements QueueStore {
       // One lmdb batch: lmdb-js never splits it across transactions. Operations inside a batch return an
       // already-resolved promise; the batch's own promise carries the commit's outcome.
       committed = this.root.batch(() => {
-        for (const m of batch.put ?? []) this.messages.put(m.id, toRecord(m));
+        for (const m of batch.put ?? []) {
+          const key = orderKey(m.queue ?? m.dest, m.priority, m.id);
+          this.messages.put(m.id, toRecord(m));
+          this.order.put(key, true);
+          this.pendingKeys.set(m.id, key);
+        }
         for (const id of batch.remove ?? []) {
+          const key = this.orderKeyOf(id);
+          if (key) this.order.remove(key);
           this.messages.remove(id);
           this.delivered.remove(id);
         }
@@ -90,8 +110,59 @@ export class LmdbStore implements QueueStore {
     } catch (err) {
       throw storeError(`write to ${this.dir} failed`, err); // e.g. store closed: nothing was queued
     }
-    await this.settle(committed, 'write');
+    try {
+      await this.settle(committed, 'write');
+    } finally {
+      for (const m of batch.put ?? []) {
+        if (this.pendingKeys.get(m.id)?.[2] === m.id) this.pendingKeys.delete(m.id);
+      }
+    }
     this.highest = Math.max(this.highest, top);
+  }
+
+  /** Queues and their counts per priority, from the order index alone (a cursor seek per queue and priority). */
+  *shares(): Iterable<QueueShare> {
+    let first = firstKey(this.order.getKeys({ limit: 1 }));
+    while (first) {
+      const queue = first[0];
+      for (let inverted = 0; inverted <= MAX_PRIORITY; inverted++) {
+        const count = this.order.getKeysCount({ start: [queue, inverted, 0], end: [queue, inverted + 1, 0] });
+        if (count > 0) yield { queue, priority: MAX_PRIORITY - inverted, count };
+      }
+      first = firstKey(this.order.getKeys({ start: [queue, MAX_PRIORITY + 1, 0], limit: 1 }));
+    }
+  }
+
+  /** The next `limit` messages of `queue` at `priority` after `afterId`, read through the order index. */
+  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[] {
+    const inverted = MAX_PRIORITY - priority;
+    const out: StoredMessage[] = [];
+    for (const key of this.order.getKeys({ start: [queue, inverted, afterId + 1], end: [queue, inverted + 1, 0], limit })) {
+      const record = this.messages.get(key[2]);
+      if (record) out.push(fromRecord(key[2], record, this.delivered.get(key[2])));
+    }
+    return out;
+  }
+
+  /** Removes every message of `queue` in one transaction; resolves once it is synced. */
+  async dropQueue(queue: string): Promise<void> {
+    const keys = [...this.order.getKeys({ start: [queue, 0, 0], end: [queue, MAX_PRIORITY + 1, 0] })];
+    if (keys.length === 0) return;
+    await this.settle(this.root.batch(() => {
+      for (const key of keys) {
+        this.order.remove(key);
+        this.messages.remove(key[2]);
+        this.delivered.remove(key[2]);
+      }
+    }), 'dropQueue');
+  }
+
+  /** The order key of stored message `id`, if it is stored (or being stored). */
+  private orderKeyOf(id: number): OrderKey | undefined {
+    const pending = this.pendingKeys.get(id);
+    if (pending) return pending;
+    const record = this.messages.get(id);
+    return record ? orderKey(record[7] || record[0], record[4], id) : undefined;
   }
 
   /** Queues the mark with whatever else this tick writes; failures only warn, since callers need not await. */
@@ -109,6 +180,21 @@ export class LmdbStore implements QueueStore {
     const marks = new Map<number, number>();
     for (const { key, value } of this.delivered.getRange()) marks.set(key, value);
     for (const { key, value } of this.messages.getRange()) yield fromRecord(key, value, marks.get(key));
+  }
+
+  /** Deletes transient messages (kept on disk only while their queue was paged out): they do not survive. */
+  private async dropTransients(): Promise<void> {
+    const ids: number[] = [];
+    for (const { key, value } of this.messages.getRange()) if (value[9]) ids.push(key);
+    if (ids.length > 0) await this.write({ remove: ids });
+  }
+
+  /** Builds the order index of a store written before it existed (one pass, one transaction). */
+  private async indexIfNeeded(): Promise<void> {
+    if (firstKey(this.order.getKeys({ limit: 1 })) || !firstKey(this.messages.getKeys({ limit: 1 }))) return;
+    await this.settle(this.root.batch(() => {
+      for (const { key, value } of this.messages.getRange()) this.order.put(orderKey(value[7] || value[0], value[4], key), true);
+    }), 'index');
   }
 
   /** Highest id ever written (persisted in the same transaction as the message, so it survives removal). */
@@ -192,16 +278,29 @@ function lastKey(db: Database<MessageRecord, number>): number {
 }
 
 function toRecord(m: StoredMessage): MessageRecord {
-  return [m.dest, m.headers, m.body, m.redeliveries, m.priority, m.deliverAt, m.expiresAt, m.queue ?? '', m.failures ?? []];
+  const record: MessageRecord = [m.dest, m.headers, m.body, m.redeliveries, m.priority, m.deliverAt, m.expiresAt,
+    m.queue ?? '', m.failures ?? []];
+  if (m.transient) record.push(true);
+  return record;
+}
+
+function orderKey(queue: string, priority: number, id: number): OrderKey {
+  return [queue, MAX_PRIORITY - priority, id];
+}
+
+function firstKey<K>(keys: Iterable<K>): K | undefined {
+  for (const k of keys) return k;
+  return undefined;
 }
 
 function fromRecord(id: number, r: MessageRecord, mark: number | undefined): StoredMessage {
-  const [dest, headers, body, redeliveries, priority, deliverAt, expiresAt, queue, failures] = r;
+  const [dest, headers, body, redeliveries, priority, deliverAt, expiresAt, queue, failures, transient] = r;
   const m: StoredMessage = {
     id, dest, headers, body: Buffer.isBuffer(body) ? body : Buffer.from(body),
     redeliveries: recoveredRedeliveries(redeliveries, mark), priority, deliverAt, expiresAt,
   };
   if (queue) m.queue = queue;
   if (failures && failures.length > 0) m.failures = failures;
+  if (transient) m.transient = true;
   return m;
 }

@@ -1,7 +1,7 @@
 /** A QueueStore that keeps everything in process memory: for brokers without persistence, and as the reference behaviour. */
 import { pack, unpack } from 'msgpackr';
 import { checkBatch, copyMessage, highestPut, recoveredRedeliveries } from './batch.js';
-import type { QueueStore, StoreBatch, StoredMessage } from './store.js';
+import type { QueueShare, QueueStore, StoreBatch, StoredMessage } from './store.js';
 
 /** In-memory QueueStore; nothing survives the process. */
 export class MemoryStore implements QueueStore {
@@ -33,6 +33,39 @@ export class MemoryStore implements QueueStore {
     for (const id of ids) {
       const m = this.messages.get(id);
       if (m) yield copyMessage(m, recoveredRedeliveries(m.redeliveries, this.marks.get(id)));
+    }
+  }
+
+  /** Queues and counts per priority, by scanning every message (fine in memory). */
+  shares(): Iterable<QueueShare> {
+    const counts = new Map<string, QueueShare>();
+    for (const m of this.messages.values()) {
+      const queue = m.queue ?? m.dest;
+      const key = `${m.priority} ${queue}`;
+      const share = counts.get(key) ?? { queue, priority: m.priority, count: 0 };
+      share.count++;
+      counts.set(key, share);
+    }
+    return counts.values();
+  }
+
+  /** The next messages of `queue` at `priority` after `afterId`, in id order (copies, as recover gives). */
+  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[] {
+    const ids = [...this.messages.values()]
+      .filter((m) => (m.queue ?? m.dest) === queue && m.priority === priority && m.id > afterId)
+      .map((m) => m.id).sort((a, b) => a - b).slice(0, limit);
+    return ids.map((id) => {
+      const m = this.messages.get(id)!;
+      return copyMessage(m, recoveredRedeliveries(m.redeliveries, this.marks.get(id)));
+    });
+  }
+
+  /** Removes every message of `queue`. */
+  async dropQueue(queue: string): Promise<void> {
+    for (const m of [...this.messages.values()]) {
+      if ((m.queue ?? m.dest) !== queue) continue;
+      this.messages.delete(m.id);
+      this.marks.delete(m.id);
     }
   }
 

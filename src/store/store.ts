@@ -22,6 +22,18 @@ export interface StoredMessage {
   queue?: string;
   /** Failed deliveries so far (time, reason), for the dead-letter history. */
   failures?: Array<{ time: number; reason: string }>;
+  /**
+   * A non-persistent message kept on disk only because its queue was paged out: it keeps its place in
+   * the queue's order, but is dropped (not recovered) when the store is opened again.
+   */
+  transient?: boolean;
+}
+
+/** How many stored messages one queue holds at one priority. */
+export interface QueueShare {
+  queue: string;
+  priority: number;
+  count: number;
 }
 
 /** One atomic change: everything in it is applied together or not at all. Puts are applied before removes. */
@@ -46,6 +58,18 @@ export interface QueueStore {
   markDelivered(id: number, redeliveries: number): Promise<void>;
   /** Every stored message in id order, with its latest redeliveries count (marked delivered => redeliveries >= 1). */
   recover(): AsyncIterable<StoredMessage> | Iterable<StoredMessage>;
+  /**
+   * Every queue with stored messages, and how many it holds at each priority (without reading them):
+   * recovery loads only a first page of each and leaves the rest on disk.
+   */
+  shares(): Iterable<QueueShare>;
+  /**
+   * Up to `limit` stored messages of `queue` at `priority` whose ids are above `afterId`, in id order, with
+   * their latest redeliveries count (a queue's order within a priority): how the hub pages a deep queue in.
+   */
+  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[];
+  /** Removes every stored message of `queue` (a durable subscription ended); resolves when durable. */
+  dropQueue(queue: string): Promise<void>;
   /** Highest id ever stored (0 if none), so the broker continues numbering after a restart. */
   maxId(): number;
   /** Broker metadata (durable subscription registrations etc.) as of the last resolved putMeta/deleteMeta; a fresh copy. */

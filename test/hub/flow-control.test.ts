@@ -55,7 +55,7 @@ function throttles(s: FakeSession): boolean[] {
 
 /** Sends `bytes` from `from` to `queue`: published (which may pause it), then charged. */
 function send(flow: FlowControl, from: FakeSession, queue: string, bytes: number): HeldMessage {
-  flow.published(from, [queue]);
+  flow.published(from, [{ queue: { name: queue } }]);
   const m = msg(queue, bytes, from);
   flow.charge(m);
   return m;

@@ -1,14 +1,43 @@
 /** Router's operator methods: destination views, browse, purge, moving dead letters back, store timing. */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LANE_WINDOW } from '../../src/hub/pager.js';
+import { openStore } from '../../src/store/open.js';
 import { Router } from '../../src/hub/router.js';
 import { parseConfig } from '../../src/hub/policy.js';
 import type { HubSession } from '../../src/hub/model.js';
 import type { StoreOp } from '../../src/hub/timed-store.js';
 import type { StoredMessage } from '../../src/store/store.js';
 import {
-  bodyOf, fakeSession, makeRouter, OPTIONS, publish, routers, settled, subscribe, takeOffers,
+  bodyOf, fakeSession, makeRouter, OPTIONS, PROPS, publish, routers, settled, subscribe, takeOffers,
 } from './router-fixture.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A router over lmdb with paging on: deep lanes keep a window in memory and the rest on disk. */
+async function pagingRouter(): Promise<Router> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stomp-ops-'));
+  dirs.push(dataDir);
+  const router = new Router({ ...OPTIONS, paging: true }, await openStore({ kind: 'lmdb', dataDir }), parseConfig({}));
+  await router.recover();
+  routers.push(router);
+  return router;
+}
+
+/** Publishes persistent `bodies` at `priority` to `dest`, one turn's worth at a time; resolves once placed. */
+async function publishDeep(router: Router, dest: string, bodies: string[], priority = 4): Promise<void> {
+  for (let i = 0; i < bodies.length; i += 500) {
+    await Promise.all(bodies.slice(i, i + 500).map((b) => router.publish(undefined, dest, {}, Buffer.from(b),
+      { ...PROPS, persistent: true, priority })));
+    await settled();
+  }
+}
 
 const DEAD = { requeue: false, retryAfterMs: -1, reason: 'bad input' };
 
@@ -128,6 +157,30 @@ describe('Router: purge', () => {
     for (let i = 0; i < 25_000; i++) await publish(router, '/queue/big', String(i));
     assert.equal(await router.purge('/queue/big'), 25_000);
     assert.equal(router.destinationView('/queue/big')?.depth ?? 0, 0);
+    assert.equal(router.flow.heldBytes, 0);
+  });
+});
+
+describe('Router: deep queues (paging)', () => {
+  // Browse shows a lane's messages on disk after those in memory, before the next lane.
+  test('browse reads what a lane keeps on disk, in order', async () => {
+    const router = await pagingRouter();
+    const high = Array.from({ length: LANE_WINDOW + 500 }, (_, i) => `h${i}`);
+    await publishDeep(router, '/queue/deep', high, 9);
+    await publishDeep(router, '/queue/deep', ['l0', 'l1', 'l2'], 4);
+    assert.equal(router.destinations.existing('/queue/deep')?.ready.length, LANE_WINDOW + 3, 'the rest is on disk');
+    const seen = router.browse('/queue/deep', LANE_WINDOW + 502)!.map((h) => h.wire.body.toString());
+    assert.deepEqual(seen, [...high, 'l0', 'l1']);
+    assert.equal(router.destinationView('/queue/deep')?.depth, LANE_WINDOW + 503, 'nothing taken');
+  });
+
+  // Purge removes what is on disk too, as the pager brings it in.
+  test('purge empties memory and disk', async () => {
+    const router = await pagingRouter();
+    await publishDeep(router, '/queue/deep2', Array.from({ length: LANE_WINDOW + 1500 }, (_, i) => `m${i}`));
+    assert.equal(await router.purge('/queue/deep2'), LANE_WINDOW + 1500);
+    assert.equal(router.destinationView('/queue/deep2')?.depth ?? 0, 0);
+    assert.equal(router.store.count(), 0);
     assert.equal(router.flow.heldBytes, 0);
   });
 });

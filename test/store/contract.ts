@@ -184,5 +184,49 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       assert.ok(got.every((m) => m.body.equals(Buffer.from(`m${m.id}\0end`))), 'each body belongs to its id');
       assert.equal(store.maxId(), n);
     }));
+
+    // A queue's order: its messages per priority, id order within one, read a page at a time without
+    // recovering everything (how the hub keeps a deep queue on disk).
+    it('shares and pages: per queue and priority, in id order, after a given id', withStore(async (h) => {
+      const msg = (id: number, queue: string, priority: number): StoredMessage =>
+        ({ ...sampleMessage(id), queue, priority, redeliveries: 0 });
+      await h.store.write({ put: [msg(1, '/queue/a', 4), msg(2, '/queue/b', 4), msg(3, '/queue/a', 9), msg(4, '/queue/a', 4),
+        msg(5, '/queue/a', 4), msg(6, 'durable:x', 0)] });
+      const store = await h.reopen();
+      const shares = [...store.shares()].map((s) => `${s.queue}@${s.priority}=${s.count}`).sort();
+      assert.deepEqual(shares, ['/queue/a@4=3', '/queue/a@9=1', '/queue/b@4=1', 'durable:x@0=1']);
+      assert.deepEqual(store.page('/queue/a', 4, 0, 2).map((m) => m.id), [1, 4]);
+      assert.deepEqual(store.page('/queue/a', 4, 4, 10).map((m) => m.id), [5]);
+      assert.deepEqual(store.page('/queue/a', 4, 5, 10), []);
+      assert.deepEqual(store.page('/queue/a', 9, 0, 10).map((m) => m.id), [3]);
+      assert.deepEqual(store.page('/queue/none', 4, 0, 10), []);
+      // A page carries the whole message, with its delivery mark applied.
+      await store.markDelivered(4, 0);
+      const [four] = store.page('/queue/a', 4, 1, 1);
+      assert.equal(four.id, 4);
+      assert.equal(four.redeliveries, 1);
+      assert.ok(four.body.equals(sampleMessage(4).body));
+    }));
+
+    // Removed and replaced messages leave the order too, even when put and removed in one turn.
+    it('removals leave the order; a message put and removed in the same turn leaves nothing', withStore(async (h) => {
+      const m = (id: number): StoredMessage => ({ ...sampleMessage(id), queue: '/queue/o', priority: 4 });
+      await h.store.write({ put: [m(1), m(2), m(3)] });
+      await Promise.all([h.store.write({ put: [m(4)] }), h.store.write({ remove: [4, 2] })]);
+      await h.store.write({ put: [{ ...m(1), redeliveries: 3 }] }); // a redelivery rewrites the message
+      const store = await h.reopen();
+      assert.deepEqual(store.page('/queue/o', 4, 0, 10).map((x) => [x.id, x.redeliveries]), [[1, 3], [3, 1]]);
+      assert.deepEqual([...store.shares()].map((s) => s.count), [2]);
+    }));
+
+    // dropQueue removes one queue's messages (a durable subscription ended), nothing else.
+    it('dropQueue removes every message of one queue', withStore(async (h) => {
+      const m = (id: number, queue: string): StoredMessage => ({ ...sampleMessage(id), queue });
+      await h.store.write({ put: [m(1, 'durable:gone'), m(2, '/queue/stays'), m(3, 'durable:gone')] });
+      await h.store.dropQueue('durable:gone');
+      const store = await h.reopen();
+      assert.deepEqual((await recoverAll(store)).map((x) => x.id), [2]);
+      assert.deepEqual([...store.shares()].map((s) => s.queue), ['/queue/stays']);
+    }));
   });
 }

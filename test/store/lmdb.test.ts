@@ -235,3 +235,22 @@ async function writeUntilKilled(dataDir: string, atLeast: number): Promise<numbe
   assert.ok(printed.length >= atLeast, `only ${printed.length} writes acknowledged`);
   return printed;
 }
+
+describe('lmdb store: transient messages and the order index', () => {
+  // A non-persistent message kept on disk only for a paged-out queue does not survive a restart.
+  it('drops transient messages when reopened', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stomp-lmdb-transient-'));
+    try {
+      let store = await openStore({ kind: 'lmdb', dataDir: dir });
+      await store.write({ put: [{ ...sampleMessage(1), transient: true }, sampleMessage(2)] });
+      assert.equal(store.count(), 2);
+      await store.close();
+      store = await openStore({ kind: 'lmdb', dataDir: dir });
+      assert.deepEqual((await recoverAll(store)).map((m) => m.id), [2]);
+      assert.deepEqual([...store.shares()].map((s) => s.count), [1]);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,10 +1,11 @@
 /** SEND: to the hub now, or into its transaction until COMMIT. */
 import {
-  BROKER_SET_HEADERS, type Frame, HEADER_DESTINATION, type Headers, SEND_ONLY_HEADERS,
+  BROKER_SET_HEADERS, type Frame, HEADER_DESTINATION, HEADER_REPLY_TO, type Headers, SEND_ONLY_HEADERS,
 } from '../../protocol/frame.js';
 import { checkDestination } from '../../protocol/destination.js';
 import { messageProps, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
+import { replyTo, resolveTemp } from '../temp-queues.js';
 import { addToTransaction, transactionOf } from './common.js';
 
 /** Headers of a SEND that travel on to the MESSAGE: everything but what the broker sets. */
@@ -19,9 +20,11 @@ function messageHeaders(frame: Frame): Headers {
 
 /** SEND (STOMP 1.2 "SEND"). */
 export function handleSend(frame: Frame, ctx: SessionContext): void {
-  const dest = requireHeader(frame, HEADER_DESTINATION);
-  checkDestination(dest);
+  const named = requireHeader(frame, HEADER_DESTINATION);
+  checkDestination(named);
+  const dest = resolveTemp(ctx, named);
   const headers = messageHeaders(frame);
+  if (headers[HEADER_REPLY_TO] !== undefined) headers[HEADER_REPLY_TO] = replyTo(ctx, headers[HEADER_REPLY_TO]);
   const props = messageProps(frame);
   const tx = transactionOf(frame, ctx);
   if (tx) {

@@ -9,6 +9,7 @@ import {
   ackModeHeader, booleanHeader, integerHeader, prefetchHeader, requireHeader,
 } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
+import { resolveTemp } from '../temp-queues.js';
 import type { Subscription } from '../state.js';
 
 /**
@@ -27,9 +28,10 @@ function durableName(frame: Frame, ctx: SessionContext, id: string): string {
 /** SUBSCRIBE (STOMP 1.2 "SUBSCRIBE"); 1.0 clients may omit `id`. */
 export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
-  const dest = requireHeader(frame, HEADER_DESTINATION);
-  checkDestination(dest);
-  const id = state.version === '1.0' ? frame.headers[HEADER_ID] ?? dest : requireHeader(frame, HEADER_ID);
+  const named = requireHeader(frame, HEADER_DESTINATION);
+  checkDestination(named);
+  const dest = resolveTemp(ctx, named);
+  const id = state.version === '1.0' ? frame.headers[HEADER_ID] ?? named : requireHeader(frame, HEADER_ID);
   if (state.subscriptions.has(id)) {
     throw fail('DUPLICATE_SUBSCRIPTION', 'Duplicate subscription', `Subscription id '${id}' is already in use.`);
   }
@@ -43,7 +45,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const durable = isTopic(dest) ? durableName(frame, ctx, id) : '';
   const sub: Subscription = {
     id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
-    durable: durable !== '',
+    durable: durable !== '', ...(named !== dest ? { alias: named } : {}),
   };
   state.addSubscription(sub);
   ctx.bus({ t: 'subscribe', sub: sub.key, dest, ack, prefetch, ackTimeoutMs, durable, rid: ctx.receiptFor(frame) });
@@ -59,7 +61,7 @@ export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
   const byDestination = state.version === '1.0' && frame.headers[HEADER_ID] === undefined;
   const id = byDestination ? requireHeader(frame, HEADER_DESTINATION) : requireHeader(frame, HEADER_ID);
   const sub = byDestination
-    ? state.subscriptions.get(id) ?? [...state.subscriptions.values()].find((s) => s.dest === id)
+    ? state.subscriptions.get(id) ?? [...state.subscriptions.values()].find((s) => (s.alias ?? s.dest) === id)
     : state.subscriptions.get(id);
   if (!sub) throw fail('UNKNOWN_SUBSCRIPTION', 'Unknown subscription', `No subscription with id '${id}'.`);
   const forget = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME] !== undefined
