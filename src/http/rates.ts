@@ -77,6 +77,8 @@ export class RateTracker {
   /** Broker-wide counters: the sum of every destination's increments, so forgetting a queue lowers nothing. */
   private readonly cumulative: Rates = { enqueued: 0, delivered: 0, acked: 0, deadLettered: 0 };
   private latest: Totals = { at: Date.now(), queues: 0, topics: 0, depth: 0, bytes: 0, inFlight: 0, consumers: 0 };
+  /** When the last sample was taken (0: none yet). */
+  private lastSampleAt = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly views: () => DestinationView[], private readonly intervalMs = 1000) {}
@@ -136,6 +138,8 @@ export class RateTracker {
       if (!series || (last && RATE_KEYS.some((k) => now[k] < last[k]))) {
         series = new Series(DESTINATION_WINDOW_S + 1);
         this.series.set(key, series);
+        // Created since the last sample, with its counters at zero: what it counted since is this interval's.
+        if (this.lastSampleAt > 0) series.add({ ...zeroRates(), t: this.lastSampleAt });
       }
       const base = series.last;
       for (const k of RATE_KEYS) this.cumulative[k] += now[k] - (base ? base[k] : 0);
@@ -144,6 +148,7 @@ export class RateTracker {
     for (const key of this.series.keys()) if (!seen.has(key)) this.series.delete(key);
     this.totals.add({ ...this.cumulative, t });
     this.latest = totals;
+    this.lastSampleAt = t;
   }
 
   private count(totals: Totals, view: DestinationView): void {

@@ -42,6 +42,9 @@ export const sessionParams = {
 /** Paging of the lists. */
 const page = { limit: int(1, MAX_PAGE, 100), offset: int(0, Number.MAX_SAFE_INTEGER, 0) };
 
+/** The query of a route that takes none: any parameter is refused. */
+export const noQuery = { type: 'object', additionalProperties: false, properties: {} };
+
 /** Query of GET /api/destinations. */
 export const destinationListQuery = {
   type: 'object', additionalProperties: false,
@@ -196,7 +199,7 @@ export const overviewReply = {
 export function routeSchema(parts: { params?: object; querystring?: object; body?: object; reply: object; status?: number }): object {
   return {
     ...(parts.params ? { params: parts.params } : {}),
-    ...(parts.querystring ? { querystring: parts.querystring } : {}),
+    querystring: parts.querystring ?? noQuery,
     ...(parts.body ? { body: parts.body } : {}),
     response: { [parts.status ?? 200]: parts.reply, '4xx': errorSchema, '5xx': errorSchema },
   };

@@ -104,9 +104,13 @@ describe('rates', () => {
     assert.ok(tracker.totalRates().enqueued > 0);
     assert.equal(tracker.current.queues, 1);
     await new Promise((r) => setTimeout(r, 50));
-    views = [view('/queue/a', 3)]; // forgotten and created again: counters from zero
+    views = [view('/queue/a', 3), view('/queue/b', 5)]; // a: forgotten and created again (counters from zero); b: new
     tracker.sample();
-    assert.deepEqual(tracker.historyOf(views[0]), [], 'a new series');
+    for (const v of views) {
+      const series = tracker.historyOf(v);
+      assert.equal(series.length, 1, `${v.name}: a new series, from zero at the previous sample`);
+      assert.ok(series[0].enqueued > 0, `${v.name}: what it counted since its creation is a rate`);
+    }
     const totals = tracker.totalHistory();
     assert.ok(totals.every((p) => p.enqueued >= 0), 'broker-wide rates never go negative');
     views = [];

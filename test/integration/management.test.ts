@@ -84,6 +84,8 @@ describe('management API', () => {
       ['/api/destinations?kind=stream', undefined, /kind must be equal to one of the allowed values/],
       ['/api/destinations?colour=red', undefined, /must NOT have additional properties/],
       [destPath('x'.repeat(1025)), undefined, /name must NOT have more than 1024 characters/],
+      [`${destPath(q)}?limit=5`, undefined, /querystring must NOT have additional properties/],
+      ['/api/overview?verbose=1', undefined, /querystring must NOT have additional properties/],
       [`${destPath(q)}/messages?limit=1001`, undefined, /limit must be <= 1000/],
       [`${destPath(q)}/messages?preview=-1`, undefined, /preview must be >= 0/],
       [`${destPath('/topic/news')}/messages`, undefined, /is a topic/],
