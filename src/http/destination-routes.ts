@@ -30,8 +30,8 @@ function noMessagesInTopics(reply: FastifyReply, name: string): FastifyReply {
 }
 
 /** Registers the destination routes. */
-export function destinationRoutes(app: FastifyInstance, { source, rates, log }: ApiContext): void {
-  const { router } = source;
+export function destinationRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { source: { router }, rates } = ctx;
   const withRates = (v: DestinationView) => ({ ...v, rates: rates.ratesOf(v) });
 
   app.get<{ Querystring: { limit: number; offset: number; kind?: 'queue' | 'topic'; prefix?: string } }>(
@@ -63,6 +63,11 @@ export function destinationRoutes(app: FastifyInstance, { source, rates, log }: 
       return { destination: name, depth, messages: held.map((h) => messageView(h, req.query.preview)) };
     });
 
+  destinationActions(app, ctx);
+}
+
+/** Registers the routes that change a queue: purge and retry. */
+function destinationActions(app: FastifyInstance, { source: { router }, log }: ApiContext): void {
   app.post<NameParams>('/api/destinations/:name/purge',
     { schema: routeSchema({ params: destinationParams, body: emptyBody, reply: purgeReply }) },
     async (req, reply) => {

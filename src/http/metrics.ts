@@ -1,37 +1,38 @@
 /**
- * Prometheus metrics (prom-client, a registry of the broker's own): per destination and per session
- * process (memory and CPU from /proc), connections and the session pool, the latency of store writes,
- * and the hub process's own default metrics. Destination and session values are set from a snapshot
- * taken at scrape time, so nothing is counted twice on the routing path; only store latency is
- * observed as it happens (one histogram observation per store write).
+ * Prometheus metrics: per destination and per session process (memory and CPU from /proc),
+ * connections and the session pool, the latency of store writes, and the hub process's own default
+ * metrics. prom-client (a registry of the broker's own) keeps the broker-wide ones and the histogram;
+ * the per-destination and per-session families are written by exposition.ts, a chunk per event-loop
+ * turn. Values are read at scrape time, so nothing is counted on the routing path; only store latency
+ * is observed as it happens (one histogram observation per store write).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DestinationView } from '../hub/operations.js';
 import type { StoreOp } from '../hub/timed-store.js';
-import type { ProcSampler } from './proc-stats.js';
+import { Family, labelText, writeFamilies } from './exposition.js';
+import type { ProcSampler, ProcStats } from './proc-stats.js';
 import type { BrokerSource, SessionEntry } from './source.js';
-
-type DestinationLabel = 'destination' | 'kind';
-type SessionLabel = 'session' | 'pid';
 
 /** Buckets of store write latency, seconds: a synced lmdb commit takes from well under 1 ms to tens of ms. */
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** A session with its /proc reading, as the session families see it. */
+interface SessionItem {
+  entry: SessionEntry;
+  stats: ProcStats | null | undefined;
+}
 
 /** The broker's metrics and how to render them. */
 export class Metrics {
   readonly registry = new Registry();
   private readonly storeSeconds: Histogram<'op' | 'outcome'>;
-  private readonly dest: ReturnType<typeof destinationMetrics>;
-  private readonly sess: ReturnType<typeof sessionMetrics>;
   private readonly broker: ReturnType<typeof brokerMetrics>;
 
   constructor(private readonly source: BrokerSource, private readonly procs: ProcSampler) {
-    const registers = [this.registry];
     this.storeSeconds = new Histogram({
       name: 'stomp_store_commit_seconds', help: 'Time a store write took to resolve (queued, grouped, committed and synced)',
-      labelNames: ['op', 'outcome'], buckets: STORE_BUCKETS, registers,
+      labelNames: ['op', 'outcome'], buckets: STORE_BUCKETS, registers: [this.registry],
     });
-    this.dest = destinationMetrics(this.registry);
-    this.sess = sessionMetrics(this.registry);
     this.broker = brokerMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry, prefix: 'stomp_hub_' });
   }
@@ -43,50 +44,19 @@ export class Metrics {
 
   /** The exposition text, with every value taken now. */
   async render(): Promise<string> {
-    this.setDestinations();
     this.setBroker();
-    await this.setSessions(this.source.sessions());
-    return this.registry.metrics();
+    const destinations = await writeFamilies(this.source.router.eachDestinationView(),
+      (v) => labelText({ destination: v.name, kind: v.kind }), destinationFamilies());
+    const entries = this.source.sessions();
+    const stats = await this.procs.statsOf(entries.map((e) => e.process.pid).filter((pid) => pid > 0));
+    const sessions = await writeFamilies(entries.map((entry) => ({ entry, stats: stats.get(entry.process.pid) })),
+      ({ entry }) => labelText({ session: String(entry.process.id), pid: String(entry.process.pid) }), sessionFamilies());
+    return (await this.registry.metrics()) + destinations + sessions;
   }
 
   /** The Content-Type of `render`'s text. */
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  private setDestinations(): void {
-    const m = this.dest;
-    for (const metric of Object.values(m)) metric.reset();
-    for (const v of this.source.router.destinationViews()) {
-      const labels = { destination: v.name, kind: v.kind };
-      m.depth.set(labels, v.depth);
-      m.bytes.set(labels, v.bytes);
-      m.consumers.set(labels, v.consumers);
-      m.inFlight.set(labels, v.inFlight);
-      m.enqueued.inc(labels, v.enqueued);
-      m.delivered.inc(labels, v.delivered);
-      m.acked.inc(labels, v.acked);
-      m.deadLettered.inc(labels, v.deadLettered);
-      m.expired.inc(labels, v.expired);
-    }
-  }
-
-  private async setSessions(entries: SessionEntry[]): Promise<void> {
-    const stats = await this.procs.statsOf(entries.map((e) => e.process.pid).filter((pid) => pid > 0));
-    const m = this.sess;
-    for (const metric of Object.values(m)) metric.reset();
-    for (const e of entries) {
-      const labels = { session: String(e.process.id), pid: String(e.process.pid) };
-      const subs = e.client ? [...e.client.subs.values()] : [];
-      m.subscriptions.set(labels, subs.length);
-      m.inFlight.set(labels, subs.reduce((n, s) => n + s.unacked.size + s.pendingOffers.size, 0));
-      m.clients.inc(labels, e.process.clients);
-      const s = stats.get(e.process.pid);
-      if (!s) continue;
-      m.rss.set(labels, s.rssBytes);
-      m.pss.set(labels, s.pssBytes);
-      m.cpu.inc(labels, s.cpuSeconds);
-    }
   }
 
   private setBroker(): void {
@@ -95,7 +65,6 @@ export class Metrics {
     const m = this.broker;
     m.connections.set(summary.connections);
     m.pending.set(summary.pendingConnections);
-    m.processes.reset();
     m.processes.set({ state: 'idle' }, summary.idleSessions);
     m.processes.set({ state: 'busy' }, summary.connections);
     m.processes.set({ state: 'starting' }, Math.max(0, summary.sessionProcesses - summary.idleSessions - summary.connections));
@@ -108,35 +77,36 @@ export class Metrics {
   }
 }
 
-function destinationMetrics(registry: Registry) {
-  const registers = [registry];
-  const labelNames: DestinationLabel[] = ['destination', 'kind'];
-  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames, registers });
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames, registers });
-  return {
-    depth: gauge('stomp_destination_depth', 'Messages ready or delayed (not in flight)'),
-    bytes: gauge('stomp_destination_bytes', 'Bytes the queue holds in the hub\'s memory'),
-    consumers: gauge('stomp_destination_consumers', 'Subscriptions consuming from the destination'),
-    inFlight: gauge('stomp_destination_in_flight', 'Messages offered or handed to a consumer and not yet settled'),
-    enqueued: counter('stomp_destination_enqueued_total', 'Messages that entered the queue'),
-    delivered: counter('stomp_destination_delivered_total', 'Messages handed to a consumer, redeliveries included'),
-    acked: counter('stomp_destination_acked_total', 'Messages consumed (acknowledged, or handed to an auto-ack consumer)'),
-    deadLettered: counter('stomp_destination_dead_lettered_total', 'Messages moved to the dead-letter queue'),
-    expired: counter('stomp_destination_expired_total', 'Messages that expired before delivery'),
-  };
+/** The per-destination families (fresh for each scrape). */
+function destinationFamilies(): Array<Family<DestinationView>> {
+  return [
+    new Family('stomp_destination_depth', 'gauge', 'Messages ready or delayed (not in flight)', (v) => v.depth),
+    new Family('stomp_destination_bytes', 'gauge', 'Bytes the queue holds in the hub\'s memory', (v) => v.bytes),
+    new Family('stomp_destination_consumers', 'gauge', 'Subscriptions consuming from the destination', (v) => v.consumers),
+    new Family('stomp_destination_in_flight', 'gauge', 'Messages offered or handed to a consumer and not yet settled', (v) => v.inFlight),
+    new Family('stomp_destination_enqueued_total', 'counter', 'Messages that entered the queue', (v) => v.enqueued),
+    new Family('stomp_destination_delivered_total', 'counter', 'Messages handed to a consumer, redeliveries included', (v) => v.delivered),
+    new Family('stomp_destination_acked_total', 'counter', 'Messages consumed (acknowledged, or handed to an auto-ack consumer)', (v) => v.acked),
+    new Family('stomp_destination_dead_lettered_total', 'counter', 'Messages moved to the dead-letter queue', (v) => v.deadLettered),
+    new Family('stomp_destination_expired_total', 'counter', 'Messages that expired before delivery', (v) => v.expired),
+  ];
 }
 
-function sessionMetrics(registry: Registry) {
-  const registers = [registry];
-  const labelNames: SessionLabel[] = ['session', 'pid'];
-  return {
-    rss: new Gauge({ name: 'stomp_session_resident_memory_bytes', help: 'Resident set size of the session process (smaps_rollup Rss)', labelNames, registers }),
-    pss: new Gauge({ name: 'stomp_session_proportional_memory_bytes', help: 'Proportional set size of the session process (smaps_rollup Pss)', labelNames, registers }),
-    cpu: new Counter({ name: 'stomp_session_cpu_seconds_total', help: 'User and system CPU time of the session process', labelNames, registers }),
-    subscriptions: new Gauge({ name: 'stomp_session_subscriptions', help: 'Subscriptions of the session\'s client', labelNames, registers }),
-    inFlight: new Gauge({ name: 'stomp_session_in_flight', help: 'Messages offered or handed to the session\'s client and not yet settled', labelNames, registers }),
-    clients: new Counter({ name: 'stomp_session_clients_total', help: 'Clients the session process has served', labelNames, registers }),
-  };
+/** The per-session families (fresh for each scrape); memory and CPU only where /proc answered. */
+function sessionFamilies(): Array<Family<SessionItem>> {
+  const subs = ({ entry }: SessionItem) => (entry.client ? [...entry.client.subs.values()] : []);
+  return [
+    new Family<SessionItem>('stomp_session_resident_memory_bytes', 'gauge', 'Resident set size of the session process (smaps_rollup Rss)',
+      (s) => s.stats?.rssBytes ?? null),
+    new Family<SessionItem>('stomp_session_proportional_memory_bytes', 'gauge', 'Proportional set size of the session process (smaps_rollup Pss)',
+      (s) => s.stats?.pssBytes ?? null),
+    new Family<SessionItem>('stomp_session_cpu_seconds_total', 'counter', 'User and system CPU time of the session process',
+      (s) => s.stats?.cpuSeconds ?? null),
+    new Family<SessionItem>('stomp_session_subscriptions', 'gauge', 'Subscriptions of the session\'s client', (s) => subs(s).length),
+    new Family<SessionItem>('stomp_session_in_flight', 'gauge', 'Messages offered or handed to the session\'s client and not yet settled',
+      (s) => subs(s).reduce((n, sub) => n + sub.unacked.size + sub.pendingOffers.size, 0)),
+    new Family<SessionItem>('stomp_session_clients_total', 'counter', 'Clients the session process has served', (s) => s.entry.process.clients),
+  ];
 }
 
 function brokerMetrics(registry: Registry) {

@@ -1,9 +1,11 @@
 /**
- * Rates: once a second the tracker samples every destination's counters (enqueued, delivered, acked,
- * dead-lettered) and keeps the last minute of samples per destination, and five minutes of the
- * broker's totals. A rate is the change over the last minute divided by the time it took; a chart
- * point is the rate between two consecutive samples. A destination the hub forgot and created again
- * starts a new series (its counters started again from zero).
+ * Rates: every two seconds the tracker samples every destination's counters (enqueued, delivered,
+ * acked, dead-lettered) into a ring of the last minute per destination, and the broker's totals into
+ * a ring of five minutes. A rate is the change over the last minute divided by the time it took; a
+ * chart point is the rate between two consecutive samples. A destination that appeared since the
+ * previous sample (new, or forgotten and created again: its counters start from zero) starts a new
+ * series at zero at that previous sample. Rings are typed arrays, so a sample costs a few
+ * microseconds per destination and allocates next to nothing.
  */
 import type { DestinationView } from '../hub/operations.js';
 
@@ -30,58 +32,44 @@ export interface Totals {
   consumers: number;
 }
 
-/** A sample: when, and the counters then (cumulative). */
-interface Sample extends Rates {
-  t: number;
+const K = RATE_KEYS.length;
+/** The window of a destination's rates and history, ms. */
+const DESTINATION_WINDOW_MS = 60_000;
+/** The window of the broker-wide history, ms. */
+const TOTAL_WINDOW_MS = 300_000;
+
+/** One destination's last samples: K counters per slot, slot = sample number modulo the ring's size. */
+interface Ring {
+  values: Float64Array;
+  /** Number of its oldest sample. */
+  first: number;
+  /** Number of its newest sample. */
+  seen: number;
 }
-
-/** A ring of the last `capacity` samples, oldest first. */
-class Series {
-  private readonly samples: Sample[] = [];
-  constructor(private readonly capacity: number) {}
-
-  add(sample: Sample): void {
-    this.samples.push(sample);
-    if (this.samples.length > this.capacity) this.samples.shift();
-  }
-
-  get last(): Sample | undefined {
-    return this.samples[this.samples.length - 1];
-  }
-
-  get first(): Sample | undefined {
-    return this.samples[0];
-  }
-
-  /** The sample `n` before the last (the first one if there are fewer). */
-  back(n: number): Sample | undefined {
-    return this.samples[Math.max(0, this.samples.length - 1 - n)];
-  }
-
-  points(): RatePoint[] {
-    const out: RatePoint[] = [];
-    for (let i = 1; i < this.samples.length; i++) out.push(rateBetween(this.samples[i - 1], this.samples[i]));
-    return out;
-  }
-}
-
-/** Seconds of per-destination history (and so the window of a destination's rates). */
-const DESTINATION_WINDOW_S = 60;
-/** Seconds of broker-wide history. */
-const TOTAL_WINDOW_S = 300;
 
 /** Samples destination counters and answers rates and chart series. */
 export class RateTracker {
-  private readonly series = new Map<string, Series>();
-  private readonly totals = new Series(TOTAL_WINDOW_S + 1);
-  /** Broker-wide counters: the sum of every destination's increments, so forgetting a queue lowers nothing. */
-  private readonly cumulative: Rates = { enqueued: 0, delivered: 0, acked: 0, deadLettered: 0 };
+  /** Samples a destination ring holds (a minute and the sample before it). */
+  private readonly destSlots: number;
+  /** Samples the broker-wide ring holds. */
+  private readonly totalSlots: number;
+  private readonly rings = new Map<string, Ring>();
+  /** Time of each sample (epoch ms), by sample number modulo totalSlots. */
+  private readonly times: Float64Array;
+  /** Broker-wide cumulative counters (the sum of every destination's increments), per sample. */
+  private readonly totals: Float64Array;
+  private readonly cumulative = new Float64Array(K);
+  /** Number of the newest sample (-1: none yet). */
+  private n = -1;
   private latest: Totals = { at: Date.now(), queues: 0, topics: 0, depth: 0, bytes: 0, inFlight: 0, consumers: 0 };
-  /** When the last sample was taken (0: none yet). */
-  private lastSampleAt = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly views: () => DestinationView[], private readonly intervalMs = 1000) {}
+  constructor(private readonly views: () => Iterable<DestinationView>, private readonly intervalMs = 2000) {
+    this.destSlots = Math.ceil(DESTINATION_WINDOW_MS / intervalMs) + 1;
+    this.totalSlots = Math.ceil(TOTAL_WINDOW_MS / intervalMs) + 1;
+    this.times = new Float64Array(this.totalSlots);
+    this.totals = new Float64Array(this.totalSlots * K);
+  }
 
   /** Starts sampling (the timer does not keep the process alive). */
   start(): void {
@@ -100,81 +88,120 @@ export class RateTracker {
     return this.latest;
   }
 
-  /** Per-second rates of `view` over the last minute, from the oldest sample to its counters now. */
+  /** Per-second rates of `view` over the last minute, from its oldest sample to its counters now. */
   ratesOf(view: DestinationView): Rates {
-    const first = this.series.get(view.name)?.first;
-    return first ? rateBetween(first, { ...pick(view), t: Date.now() }) : zeroRates();
+    const ring = this.liveRing(view.name);
+    if (!ring) return zeroRates();
+    const oldest = Math.max(ring.first, this.n - this.destSlots + 1);
+    const base = (oldest % this.destSlots) * K;
+    const seconds = (Date.now() - this.times[oldest % this.totalSlots]) / 1000;
+    const rates = zeroRates();
+    RATE_KEYS.forEach((k, i) => {
+      rates[k] = seconds > 0 ? round(Math.max(0, view[k] - ring.values[base + i]) / seconds) : 0;
+    });
+    return rates;
   }
 
-  /** The rate of each second of the last minute, for `view`'s chart. */
+  /** The rate of each interval of the last minute, for `view`'s chart. */
   historyOf(view: DestinationView): RatePoint[] {
-    return this.series.get(view.name)?.points() ?? [];
+    const ring = this.liveRing(view.name);
+    if (!ring) return [];
+    const from = Math.max(ring.first, this.n - this.destSlots + 1);
+    const out: RatePoint[] = [];
+    for (let s = from + 1; s <= this.n; s++) {
+      out.push(this.point(ring.values, (s - 1) % this.destSlots, s % this.destSlots, s - 1, s));
+    }
+    return out;
   }
 
   /** Broker-wide rates over the last minute. */
   totalRates(): Rates {
-    const last = this.totals.last;
-    const first = this.totals.back(DESTINATION_WINDOW_S);
-    return last && first && last !== first ? rateBetween(first, last) : zeroRates();
+    if (this.n < 1) return zeroRates();
+    const from = Math.max(0, this.n - Math.round(DESTINATION_WINDOW_MS / this.intervalMs));
+    const { t: _t, ...rates } = this.point(this.totals, from % this.totalSlots, this.n % this.totalSlots, from, this.n);
+    return rates;
   }
 
-  /** Broker-wide rate of each second of the last five minutes. */
+  /** Broker-wide rate of each interval of the last five minutes. */
   totalHistory(): RatePoint[] {
-    return this.totals.points();
+    const out: RatePoint[] = [];
+    for (let s = Math.max(1, this.n - this.totalSlots + 2); s <= this.n; s++) {
+      out.push(this.point(this.totals, (s - 1) % this.totalSlots, s % this.totalSlots, s - 1, s));
+    }
+    return out;
   }
 
-  /** One sample of every destination: O(destinations), once a second. */
+  /** One sample of every destination: O(destinations). */
   sample(): void {
+    const n = ++this.n;
     const t = Date.now();
-    const seen = new Set<string>();
+    this.times[n % this.totalSlots] = t;
     const totals: Totals = { at: t, queues: 0, topics: 0, depth: 0, bytes: 0, inFlight: 0, consumers: 0 };
     for (const view of this.views()) {
-      const key = view.name;
-      seen.add(key);
-      this.count(totals, view);
-      const now = { ...pick(view), t };
-      let series = this.series.get(key);
-      const last = series?.last;
-      if (!series || (last && RATE_KEYS.some((k) => now[k] < last[k]))) {
-        series = new Series(DESTINATION_WINDOW_S + 1);
-        this.series.set(key, series);
-        // Created since the last sample, with its counters at zero: what it counted since is this interval's.
-        if (this.lastSampleAt > 0) series.add({ ...zeroRates(), t: this.lastSampleAt });
-      }
-      const base = series.last;
-      for (const k of RATE_KEYS) this.cumulative[k] += now[k] - (base ? base[k] : 0);
-      series.add(now);
+      count(totals, view);
+      this.record(view, n);
     }
-    for (const key of this.series.keys()) if (!seen.has(key)) this.series.delete(key);
-    this.totals.add({ ...this.cumulative, t });
+    this.totals.set(this.cumulative, (n % this.totalSlots) * K);
     this.latest = totals;
-    this.lastSampleAt = t;
+    if (n % this.destSlots === 0) this.forgetGone(n);
   }
 
-  private count(totals: Totals, view: DestinationView): void {
-    if (view.kind === 'queue') totals.queues++;
-    else totals.topics++;
-    totals.depth += view.depth;
-    totals.bytes += view.bytes;
-    totals.inFlight += view.inFlight;
-    totals.consumers += view.consumers;
+  /** Writes `view`'s counters as sample `n`, starting a new series when it appeared since the last one. */
+  private record(view: DestinationView, n: number): void {
+    let ring = this.rings.get(view.name);
+    const prev = ring && ring.seen === n - 1 ? ((n - 1) % this.destSlots) * K : -1;
+    if (!ring || prev < 0 || RATE_KEYS.some((k, i) => view[k] < ring!.values[prev + i])) {
+      ring = { values: ring?.values ?? new Float64Array(this.destSlots * K), first: n, seen: n };
+      this.rings.set(view.name, ring);
+      if (n > 0) {
+        ring.first = n - 1; // its counters were zero when it appeared, after sample n - 1
+        ring.values.fill(0, ((n - 1) % this.destSlots) * K, ((n - 1) % this.destSlots) * K + K);
+      }
+    }
+    const at = (n % this.destSlots) * K;
+    const base = ((Math.max(ring.first, n - 1)) % this.destSlots) * K;
+    RATE_KEYS.forEach((k, i) => {
+      if (ring!.first < n) this.cumulative[i] += view[k] - ring!.values[base + i];
+      ring!.values[at + i] = view[k];
+    });
+    ring.seen = n;
+  }
+
+  /** The ring of `name` if it was in the newest sample. */
+  private liveRing(name: string): Ring | undefined {
+    const ring = this.rings.get(name);
+    return ring && ring.seen === this.n ? ring : undefined;
+  }
+
+  /** Drops the rings of destinations absent from the newest sample (every destSlots samples: O(rings)). */
+  private forgetGone(n: number): void {
+    for (const [name, ring] of this.rings) if (ring.seen < n) this.rings.delete(name);
+  }
+
+  /** The rates between two slots of `values`, which hold samples number `from` and `to`. */
+  private point(values: Float64Array, fromSlot: number, toSlot: number, from: number, to: number): RatePoint {
+    const t = this.times[to % this.totalSlots];
+    const seconds = (t - this.times[from % this.totalSlots]) / 1000;
+    const point = { t } as RatePoint;
+    RATE_KEYS.forEach((k, i) => {
+      // Never negative: counters that started again from zero before the next sample noticed.
+      point[k] = seconds > 0 ? round(Math.max(0, values[toSlot * K + i] - values[fromSlot * K + i]) / seconds) : 0;
+    });
+    return point;
   }
 }
 
-function pick(view: DestinationView): Rates {
-  return { enqueued: view.enqueued, delivered: view.delivered, acked: view.acked, deadLettered: view.deadLettered };
+function count(totals: Totals, view: DestinationView): void {
+  if (view.kind === 'queue') totals.queues++;
+  else totals.topics++;
+  totals.depth += view.depth;
+  totals.bytes += view.bytes;
+  totals.inFlight += view.inFlight;
+  totals.consumers += view.consumers;
 }
 
 function zeroRates(): Rates {
   return { enqueued: 0, delivered: 0, acked: 0, deadLettered: 0 };
-}
-
-function rateBetween(a: Sample, b: Sample): RatePoint {
-  const seconds = (b.t - a.t) / 1000;
-  const point = { t: b.t } as RatePoint;
-  // Never negative: counters that started again from zero before the next sample noticed.
-  for (const k of RATE_KEYS) point[k] = seconds > 0 ? round(Math.max(0, b[k] - a[k]) / seconds) : 0;
-  return point;
 }
 
 function round(n: number): number {

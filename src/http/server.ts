@@ -61,7 +61,7 @@ export async function startManagement(source: BrokerSource, options: ManagementO
       + '--http-host on a loopback address.');
   }
   const procs = new ProcSampler();
-  const rates = new RateTracker(() => source.router.destinationViews());
+  const rates = new RateTracker(() => source.router.eachDestinationView());
   const metrics = new Metrics(source, procs);
   const app = buildApp({ source, rates, procs, metrics, log: options.log }, new AccessControl(() => source.users(), loopback));
   await app.listen({ host: options.host, port: options.port });

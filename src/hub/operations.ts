@@ -53,7 +53,7 @@ export interface RetryResult {
 }
 
 /** Messages a purge removes per event-loop turn. */
-const PURGE_CHUNK = 10_000;
+const PURGE_CHUNK = 2000;
 /** Turns a purge waits for messages on disk to come into memory before it gives up on them. */
 const PURGE_IDLE_TURNS = 3;
 
@@ -75,10 +75,19 @@ export class Operations {
 
   /** Every destination held now: queues, then subscribed topic names and patterns. */
   views(): DestinationView[] {
-    const out: DestinationView[] = [];
-    for (const queue of this.core.destinations.allQueues()) out.push(this.queueView(queue));
-    for (const name of this.topics.names()) out.push(this.topicView(name)!);
-    return out;
+    return [...this.eachView()];
+  }
+
+  /**
+   * The same one at a time, for a caller that yields to the event loop between chunks (a destination
+   * created or forgotten meanwhile may or may not be seen).
+   */
+  *eachView(): Generator<DestinationView> {
+    for (const queue of this.core.destinations.allQueues()) yield this.queueView(queue);
+    for (const name of this.topics.names()) {
+      const view = this.topicView(name);
+      if (view) yield view;
+    }
   }
 
   /** The destination `name`, or undefined when the hub holds nothing for it (idle queues are forgotten). */

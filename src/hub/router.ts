@@ -372,6 +372,11 @@ export class Router implements RouterCore {
     return this.operations.views();
   }
 
+  /** Every destination held now, one at a time (see Operations.eachView). */
+  eachDestinationView(): Generator<DestinationView> {
+    return this.operations.eachView();
+  }
+
   /** One destination with its counters, or undefined when the hub holds nothing for it. */
   destinationView(name: string): DestinationView | undefined {
     return this.operations.view(name);

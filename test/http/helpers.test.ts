@@ -9,6 +9,7 @@ import { UserDb } from '../../src/auth/user-db.js';
 import { UsersDocument } from '../../src/auth/users-file.js';
 import type { DestinationView } from '../../src/hub/operations.js';
 import { AccessControl, isBrokerAdmin, isLoopbackHost, parseBasic } from '../../src/http/access.js';
+import { Family, labelText, writeFamilies } from '../../src/http/exposition.js';
 import { deadLetterOf, preview } from '../../src/http/message-view.js';
 import { parseSmapsRollup, parseStatCpu, ProcSampler } from '../../src/http/proc-stats.js';
 import { RateTracker } from '../../src/http/rates.js';
@@ -87,6 +88,26 @@ function view(name: string, enqueued: number, acked = 0): DestinationView {
     expired: 0, deadLetterQueue: '',
   };
 }
+
+describe('exposition text', () => {
+  // Label values are escaped; an item without a value has no series; empty families write nothing.
+  test('families, labels and escapes', async () => {
+    assert.equal(labelText({ destination: '/queue/a"b\\c\nd', kind: 'queue' }),
+      'destination="/queue/a\\"b\\\\c\\nd",kind="queue"');
+    const items = Array.from({ length: 1200 }, (_, i) => i); // more than one chunk
+    const text = await writeFamilies(items, (i) => labelText({ n: String(i) }), [
+      new Family<number>('t_value', 'gauge', 'a value', (i) => i),
+      new Family<number>('t_even_total', 'counter', 'only even ones', (i) => (i % 2 === 0 ? i : null)),
+      new Family<number>('t_none', 'gauge', 'never', () => null),
+    ]);
+    const lines = text.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['# HELP t_value a value', '# TYPE t_value gauge', 't_value{n="0"} 0']);
+    assert.equal(lines.filter((l) => l.startsWith('t_value{')).length, 1200);
+    assert.equal(lines.filter((l) => l.startsWith('t_even_total{')).length, 600);
+    assert.ok(lines.includes('# TYPE t_even_total counter'));
+    assert.ok(!text.includes('t_none'));
+  });
+});
 
 describe('rates', () => {
   // Rates come from samples (whose times are what they are); a queue created anew starts a new series.
