@@ -285,8 +285,12 @@ async function probeOutcome(conn: Conn, id: string, model: SessionModel, operato
   return { outcome: await silentEnd(conn, operator, waited) };
 }
 
-/** After a silence of ours the broker must end the connection at its heart-beat deadline. */
+/**
+ * After a silence of ours the broker must end the connection at its heart-beat deadline. STOMP 1.0 has
+ * no heart-beats (the broker agrees to none), so a silent 1.0 client has no deadline: we close it.
+ */
 async function silentEnd(conn: Conn, operator: string, waited: number): Promise<Outcome | null> {
+  if (conn.version === '1.0') return 'left-open';
   const allowed = 3 * HEARTBEAT_MS + GRACE_MS;
   const deadline = Date.now() + allowed;
   for (;;) {
