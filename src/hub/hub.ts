@@ -158,6 +158,7 @@ export class Hub {
   private async shutdown(): Promise<void> {
     this.log.info('shutting down');
     this.listener?.close();
+    await this.closeHttp(); // no operator action may start while the store closes
     for (const session of this.sessions.values()) {
       session.send({ t: 'shutdown', message: 'broker shutting down' });
     }
@@ -167,8 +168,7 @@ export class Hub {
   }
 
   private async cleanup(): Promise<void> {
-    await this.http?.close().catch((err: Error) => this.log.warn(`closing the management server: ${err.message}`));
-    this.http = null;
+    await this.closeHttp();
     this.bus?.stop();
     this.router?.close();
     await this.store?.close().catch((err: Error) => this.log.error(`closing the store: ${err.message}`));
@@ -323,6 +323,11 @@ export class Hub {
     this.log.info(`management API, metrics and console on http://${host}:${this.http.port}/`);
   }
 
+  private async closeHttp(): Promise<void> {
+    await this.http?.close().catch((err: Error) => this.log.warn(`closing the management server: ${err.message}`));
+    this.http = null;
+  }
+
   /** What the management API reads and asks of the hub. */
   private managementSource(): BrokerSource {
     const entry = (p: ReturnType<SessionPool['snapshot']>[number]) => {
@@ -348,6 +353,8 @@ export class Hub {
         return p && entry(p);
       },
       closeClient: (id, client) => this.closeClient(id, client),
+      // No users file in the hub yet: once there is one (--users), its current UserDb goes here and
+      // the API asks for basic auth of a user with admin on * (src/http/access.ts).
       users: () => null,
     };
   }

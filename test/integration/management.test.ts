@@ -5,9 +5,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import {
-  connectStomp, eventually, sendConfirmed, sessionPidOf, uniqueDest, useBroker,
+  connectStomp, eventually, freshDir, sendConfirmed, sessionPidOf, startBroker, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 import {
   ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, nextMessages, subscribeTo, text,
@@ -271,10 +272,21 @@ describe('management API', () => {
   });
 });
 
-describe('management API: off by default', () => {
+describe('management API: options', () => {
   const ctx = useBroker();
 
   test('no --http-port: no management server', () => {
     assert.doesNotMatch(ctx.broker.logs(), /management API/);
+  });
+
+  // Without a users file the API would be open to anyone who can reach it: only loopback addresses.
+  test('--http-host other hosts can reach, without users: the broker refuses to start', async () => {
+    const dir = freshDir();
+    try {
+      await assert.rejects(startBroker(['--http-port', '0', '--http-host', '0.0.0.0'], { dataDir: dir }),
+        /refusing to serve the management API on 0\.0\.0\.0 without --users/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
