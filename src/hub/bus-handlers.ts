@@ -32,7 +32,7 @@ export function sessionHandlers({ router, complete }: HubServices): Handlers<Ses
     subscribe: (m, s) => complete(s, router.subscribe(s, m.sub, m.dest, m.ack, m.prefetch, m.ackTimeoutMs, m.durable), m.rid),
     unsubscribe: (m, s) => complete(s, router.unsubscribe(s, m.sub, m.forget), m.rid),
     claim: (m, s) => router.claim(s, m.offer, m.sub),
-    pass: (m, s) => router.pass(s, m.offer),
+    pass: (m, s) => router.pass(s, m.offer, m.unmatched === true),
     ack: (m, s) => complete(s, router.ack(s, m.ids), m.rid),
     nack: (m, s) => complete(s, router.nack(s, m.ids, m.options), m.rid),
     commit: (m, s) => complete(s, router.commit(s, m.ops), m.rid),

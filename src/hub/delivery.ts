@@ -42,8 +42,16 @@ export class Delivery {
   dispatch(queue: Queue): void {
     const credit = (sub: HubSubscription) => this.credit(sub);
     while (queue.ready.length > 0) {
-      const chosen = queue.pickConsumers(this.options.offerFanout, credit);
-      if (chosen.length === 0) break;
+      const refused = queue.ready.peek()!.refusedBy;
+      const chosen = queue.pickConsumers(this.options.offerFanout, refused ? (sub) => (refused.has(sub) ? 0 : credit(sub)) : credit);
+      if (chosen.length === 0) {
+        // Consumers with credit whose selectors all refused the head: set it aside, offer what follows.
+        if (refused && queue.pickConsumers(1, credit).length > 0) {
+          queue.park(queue.shift()!);
+          continue;
+        }
+        break;
+      }
       const held = queue.shift()!;
       if (held.expiresAt > 0 && held.expiresAt <= Date.now()) {
         this.settlement().expire(queue, held);
@@ -69,13 +77,17 @@ export class Delivery {
     this.answer(sub, offer, true, false);
   }
 
-  /** `session` passes offer `offer`. */
-  pass(session: HubSession, offer: number): void {
+  /**
+   * `session` passes offer `offer`: out of credit (its subscription is stalled until it has credit
+   * again), or `unmatched` by the subscription's selector (it is not offered that message again).
+   */
+  pass(session: HubSession, offer: number, unmatched = false): void {
     const claim = this.claims.get(offer);
     if (!claim) return;
     for (const sub of claim.waiting) {
       if (sub.session !== session) continue;
-      sub.stalled = true;
+      if (unmatched) (claim.message.held.refusedBy ??= new Set()).add(sub);
+      else sub.stalled = true;
       this.answer(sub, offer, false, false);
       return;
     }

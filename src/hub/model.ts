@@ -76,6 +76,8 @@ export interface HeldMessage {
   marking?: Promise<void>;
   /** A non-persistent message written to disk only to keep its place in a paged-out queue. */
   transient?: boolean;
+  /** Subscriptions whose selector does not select it: it is not offered to them again. */
+  refusedBy?: Set<HubSubscription>;
 }
 
 /** Size charged against the memory watermark for a message. */

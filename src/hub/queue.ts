@@ -20,6 +20,8 @@ export class Queue {
   readonly ready = new ReadyList();
   /** Messages waiting for their `deliverAt`, soonest first. */
   private readonly delayed: HeldMessage[] = [];
+  /** Messages no consumer's selector selects: set aside (not blocking the rest) until the consumers change. */
+  private parked: HeldMessage[] = [];
   private delayTimer: NodeJS.Timeout | null = null;
   readonly consumers: HubSubscription[] = [];
   private nextConsumer = 0;
@@ -43,7 +45,7 @@ export class Queue {
 
   /** Ready (in memory and paged out to disk) plus delayed messages: what the queue holds that nobody has been given. */
   get depth(): number {
-    return this.ready.length + this.ready.pagedCount + this.delayed.length + this.committing;
+    return this.ready.length + this.ready.pagedCount + this.delayed.length + this.parked.length + this.committing;
   }
 
   /** Nothing refers to this queue: no message held, offered or in flight, no consumer, no pending write. */
@@ -62,6 +64,22 @@ export class Queue {
     } else {
       this.ready.push(held);
     }
+  }
+
+  /** Sets aside a message no current consumer selects, so the messages behind it can be offered. */
+  park(held: HeldMessage): void {
+    this.parked.push(held);
+    this.storedBytes += held.bytes;
+  }
+
+  /** The consumers changed: parked messages go back to their places, to be offered afresh. */
+  unpark(): void {
+    for (const held of this.parked) {
+      held.refusedBy = undefined;
+      this.storedBytes -= held.bytes;
+      this.place(held, true);
+    }
+    this.parked = [];
   }
 
   /** Takes the next ready message. */
@@ -112,7 +130,7 @@ export class Queue {
 
   /** Removes every ready and delayed message (a durable subscription ended). */
   drain(): HeldMessage[] {
-    const all = this.ready.drain().concat(this.delayed.splice(0));
+    const all = this.ready.drain().concat(this.delayed.splice(0), this.parked.splice(0));
     this.storedBytes = 0;
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = null;
@@ -121,11 +139,13 @@ export class Queue {
 
   addConsumer(sub: HubSubscription): void {
     this.consumers.push(sub);
+    this.unpark();
   }
 
   removeConsumer(sub: HubSubscription): void {
     const i = this.consumers.indexOf(sub);
     if (i >= 0) this.consumers.splice(i, 1);
+    this.unpark();
   }
 
   /**

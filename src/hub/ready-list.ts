@@ -142,6 +142,15 @@ export class ReadyList {
     return out;
   }
 
+  /** The next message to offer, without taking it. */
+  peek(): HeldMessage | undefined {
+    for (let p = MAX_PRIORITY; p >= 0; p--) {
+      const held = this.lanes[p].peek();
+      if (held) return held;
+    }
+    return undefined;
+  }
+
   /** The next message to offer: highest priority, oldest first. */
   shift(): HeldMessage | undefined {
     for (let p = MAX_PRIORITY; p >= 0; p--) {

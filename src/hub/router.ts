@@ -345,9 +345,9 @@ export class Router implements RouterCore {
     this.delivery.claim(session, offer, key);
   }
 
-  /** `session` passes offer `offer`. */
-  pass(session: HubSession, offer: number): void {
-    this.delivery.pass(session, offer);
+  /** `session` passes offer `offer` (`unmatched`: its subscription's selector does not select it). */
+  pass(session: HubSession, offer: number, unmatched = false): void {
+    this.delivery.pass(session, offer, unmatched);
   }
 
   /** The session's socket went under (or over) its write watermark. */

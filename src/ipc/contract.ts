@@ -9,7 +9,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 5;
+export const BUS_VERSION = 6;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -53,8 +53,11 @@ export interface SubscribeMsg {
 export interface UnsubscribeMsg { t: 'unsubscribe'; sub: number; forget: boolean; rid: RequestId }
 /** Answer to an offer: this session's subscription `sub` takes it, if it may. */
 export interface ClaimMsg { t: 'claim'; offer: number; sub: number }
-/** Answer to an offer: not taken (no matching subscription, no credit, socket full). */
-export interface PassMsg { t: 'pass'; offer: number }
+/**
+ * Answer to an offer: not taken (no matching subscription, no credit, socket full); `unmatched` when the
+ * subscription's selector does not select the message (the subscription is not out of credit).
+ */
+export interface PassMsg { t: 'pass'; offer: number; unmatched?: boolean }
 /** The client acknowledged these messages. */
 export interface AckMsg { t: 'ack'; ids: number[]; rid: RequestId }
 /** The client refused these messages: they go back to their queue, redelivered. */

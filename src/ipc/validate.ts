@@ -130,7 +130,7 @@ const CHECKS: { [K in SessionToHub['t']]: Check } = {
     m.ack === 'auto' || m.ack === 'client' || m.ack === 'client-individual' ? null : 'ack must be an ack mode'),
   unsubscribe: (m) => first(uint(m, 'sub'), bool(m, 'forget'), uint(m, 'rid')),
   claim: (m) => first(uint(m, 'offer'), uint(m, 'sub')),
-  pass: (m) => uint(m, 'offer'),
+  pass: (m) => first(uint(m, 'offer'), m.unmatched === undefined ? null : bool(m, 'unmatched')),
   ack: (m) => first(ids(m.ids), uint(m, 'rid')),
   nack: (m) => first(ids(m.ids), nackOptions(m.options), uint(m, 'rid')),
   commit: (m, limits) => first(commit(m, limits), uint(m, 'rid')),

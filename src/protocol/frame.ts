@@ -59,6 +59,15 @@ export const HEADER_REDELIVERED = 'redelivered';
 export const HEADER_PERSISTENT = 'persistent';
 /** SEND: where a reply should go (a `/temp-queue/…` here is rewritten to its `/reply-queue/…` name). */
 export const HEADER_REPLY_TO = 'reply-to';
+/** SUBSCRIBE: a JMS message selector (ActiveMQ's header), evaluated in the subscriber's session. */
+export const HEADER_SELECTOR = 'selector';
+// ActiveMQ's STOMP names for JMS headers the broker itself never sets, read by selectors.
+/** JMSType. */
+export const HEADER_TYPE = 'type';
+/** JMSCorrelationID. */
+export const HEADER_CORRELATION_ID = 'correlation-id';
+/** JMSTimestamp, epoch ms (ActiveMQ stamps it on SEND; this broker passes on what the client sent). */
+export const HEADER_TIMESTAMP = 'timestamp';
 /** RabbitMQ's credit header on SUBSCRIBE. */
 export const HEADER_PREFETCH_COUNT = 'prefetch-count';
 /** ActiveMQ's credit header on SUBSCRIBE. */

@@ -7,18 +7,10 @@
 import {
   DEFAULT_PRIORITY, HEADER_DELIVERY_COUNT, HEADER_DESTINATION, HEADER_EXPIRES, HEADER_MESSAGE_ID,
   HEADER_PERSISTENT, HEADER_PRIORITY, HEADER_REDELIVERED, type Headers,
+  HEADER_CORRELATION_ID, HEADER_REPLY_TO, HEADER_TIMESTAMP, HEADER_TYPE,
 } from '../protocol/frame.js';
 import { parseDecimal, type Value } from './values.js';
 
-// ActiveMQ's STOMP names for JMS headers the broker itself never reads (Stomp.Headers.Message).
-/** JMSType. */
-export const HEADER_TYPE = 'type';
-/** JMSCorrelationID. */
-export const HEADER_CORRELATION_ID = 'correlation-id';
-/** JMSReplyTo. */
-export const HEADER_REPLY_TO = 'reply-to';
-/** JMSTimestamp, epoch ms (ActiveMQ stamps it on SEND; this broker passes on what the client sent). */
-export const HEADER_TIMESTAMP = 'timestamp';
 
 /** Reads one identifier's value from a message's headers. */
 export type HeaderReader = (headers: Headers) => Value;

@@ -137,6 +137,10 @@ export class Session implements SessionContext {
       this.bus({ t: 'pass', offer });
       return;
     }
+    if (sub.selector && !sub.selector.matches(selectable(msg))) {
+      this.bus({ t: 'pass', offer, unmatched: true }); // not for this subscription: the hub offers it elsewhere
+      return;
+    }
     this.bus({ t: 'claim', offer, sub: key });
     if (reserved) {
       this.deliver(sub, msg, true);
@@ -161,6 +165,7 @@ export class Session implements SessionContext {
 
   private topicMessage(msg: WireMessage): void {
     for (const sub of this.state.topicSubscriptionsFor(msg.dest)) {
+      if (sub.selector && !sub.selector.matches(selectable(msg))) continue;
       if (this.backlog > this.config.topicDropWatermark) {
         // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too).
         if (this.droppedTopicMessages++ === 0) {
@@ -252,4 +257,14 @@ export class Session implements SessionContext {
       : { command: 'SEND', headers: { [HEADER_RECEIPT]: receipt }, body: Buffer.alloc(0) };
     this.conn.fail(new StompError('RESOURCE_LIMIT', message, detail), frame);
   }
+}
+
+/** The headers a selector reads: the message's own and those the broker sets on its MESSAGE. */
+function selectable(msg: WireMessage): Headers {
+  const headers: Headers = { ...msg.headers, [HEADER_DESTINATION]: msg.dest, [HEADER_MESSAGE_ID]: String(msg.id) };
+  if (msg.redeliveries > 0) {
+    headers[HEADER_REDELIVERED] = 'true';
+    headers[HEADER_DELIVERY_COUNT] = String(msg.redeliveries);
+  }
+  return headers;
 }

@@ -3,6 +3,7 @@
  * credit, messages awaiting ACK/NACK, open transactions and pending receipts.
  */
 import type { AckMode, RequestId, TxOp } from '../ipc/contract.js';
+import type { Selector } from '../selector/selector.js';
 import { isTopic, TopicTrie } from '../protocol/destination.js';
 import type { StompVersion } from '../protocol/frame.js';
 
@@ -29,6 +30,8 @@ export interface Subscription {
   durable: boolean;
   /** The name the client used when it differs from `dest` (a temporary queue): MESSAGEs carry it. */
   alias?: string;
+  /** The SUBSCRIBE's `selector`: only messages it selects are delivered. */
+  selector?: Selector;
 }
 
 /** A MESSAGE written to the client and not yet acknowledged. */

@@ -35,7 +35,7 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
   },
   unsubscribe: { t: 'unsubscribe', sub: 3, forget: true, rid: 0 },
   claim: { t: 'claim', offer: 2 ** 40, sub: 3 },
-  pass: { t: 'pass', offer: 8 },
+  pass: { t: 'pass', offer: 8, unmatched: true },
   ack: { t: 'ack', ids: [1, 2, 2 ** 33], rid: 7 },
   nack: { t: 'nack', ids: [4], options: NACK, rid: 8 },
   commit: {

@@ -3,8 +3,9 @@ import { checkDestination, isTopic } from '../../protocol/destination.js';
 import { fail } from '../../protocol/errors.js';
 import {
   type Frame, HEADER_ACK_TIMEOUT, HEADER_ACTIVEMQ_SUBSCRIPTION_NAME, HEADER_AUTO_DELETE, HEADER_DESTINATION,
-  HEADER_DURABLE, HEADER_ID, HEADER_PERSISTENT,
+  HEADER_DURABLE, HEADER_ID, HEADER_PERSISTENT, HEADER_SELECTOR,
 } from '../../protocol/frame.js';
+import { compileSelector, type Selector, SelectorError } from '../../selector/selector.js';
 import {
   ackModeHeader, booleanHeader, integerHeader, prefetchHeader, requireHeader,
 } from '../../protocol/headers.js';
@@ -25,6 +26,18 @@ function durableName(frame: Frame, ctx: SessionContext, id: string): string {
   return '';
 }
 
+/** The SUBSCRIBE's `selector` (ActiveMQ's header), compiled; undefined when there is none (or it is blank). */
+function selectorOf(frame: Frame): Selector | undefined {
+  const text = frame.headers[HEADER_SELECTOR];
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return compileSelector(text);
+  } catch (err) {
+    if (err instanceof SelectorError) throw fail('BAD_HEADER', 'Invalid selector', err.message);
+    throw err;
+  }
+}
+
 /** SUBSCRIBE (STOMP 1.2 "SUBSCRIBE"); 1.0 clients may omit `id`. */
 export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
@@ -43,9 +56,10 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
   const durable = isTopic(dest) ? durableName(frame, ctx, id) : '';
+  const selector = selectorOf(frame);
   const sub: Subscription = {
     id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
-    durable: durable !== '', ...(named !== dest ? { alias: named } : {}),
+    durable: durable !== '', ...(named !== dest ? { alias: named } : {}), ...(selector ? { selector } : {}),
   };
   state.addSubscription(sub);
   ctx.bus({ t: 'subscribe', sub: sub.key, dest, ack, prefetch, ackTimeoutMs, durable, rid: ctx.receiptFor(frame) });
