@@ -99,7 +99,8 @@ export class Operations {
 
   /**
    * Up to `limit` messages of queue `name` in offer order (by priority, each lane's messages in memory
-   * then those it keeps on disk, then delayed ones), left in place; undefined: no such queue.
+   * then those it keeps on disk), then those no consumer's selector selects, then delayed ones; left
+   * in place. Undefined: no such queue.
    */
   browse(name: string, limit: number): readonly HeldMessage[] | undefined {
     const queue = this.core.destinations.existing(name);
@@ -112,7 +113,7 @@ export class Operations {
         out.push(...this.core.store.page(name, p, tail.after, Math.min(tail.count, limit - out.length)).map(fromStored));
       }
     }
-    return out.concat(queue.upcomingDelayed(limit - out.length));
+    return out.concat(queue.upcomingAside(limit - out.length));
   }
 
   /**

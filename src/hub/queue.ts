@@ -96,14 +96,15 @@ export class Queue {
     return held;
   }
 
-  /** Up to `n` of the delayed messages, soonest due first, left in place. */
-  upcomingDelayed(n: number): HeldMessage[] {
-    return this.delayed.slice(0, n);
+  /** Up to `n` of the messages not ready now, left in place: those set aside, then delayed ones by due time. */
+  upcomingAside(n: number): HeldMessage[] {
+    return this.parked.slice(0, n).concat(this.delayed.slice(0, Math.max(0, n - this.parked.length)));
   }
 
   /**
-   * Takes up to `max` messages in memory, ready ones in offer order then delayed ones (a purge or a
-   * move, a chunk at a time; what a lane keeps on disk comes into memory as it drains).
+   * Takes up to `max` messages in memory, ready ones in offer order, then those set aside, then
+   * delayed ones (a purge or a move, a chunk at a time; what a lane keeps on disk comes into memory
+   * as it drains).
    */
   take(max: number): HeldMessage[] {
     const out: HeldMessage[] = [];
@@ -112,8 +113,9 @@ export class Queue {
       if (!held) break;
       out.push(held);
     }
-    const delayed = this.delayed.splice(0, max - out.length);
-    for (const held of delayed) {
+    const aside = this.parked.splice(0, max - out.length);
+    const delayed = this.delayed.splice(0, max - out.length - aside.length);
+    for (const held of [...aside, ...delayed]) {
       this.storedBytes -= held.bytes;
       out.push(held);
     }

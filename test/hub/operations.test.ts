@@ -129,6 +129,25 @@ describe('Router: browse', () => {
   });
 });
 
+describe('Router: messages set aside', () => {
+  // A message the only consumer's selector refuses waits aside: browse shows it, purge removes it.
+  test('browse and purge see what no selector selects', async () => {
+    const { router } = await makeRouter();
+    await publish(router, '/queue/sel', 'unwanted');
+    await publish(router, '/queue/sel', 'wanted');
+    const s = fakeSession();
+    subscribe(router, s, 1, '/queue/sel', 'client-individual', 10);
+    const [first, second] = takeOffers(s);
+    assert.deepEqual([bodyOf(first), bodyOf(second)], ['unwanted', 'wanted']);
+    router.pass(s, first.offer, true); // its selector does not select it
+    assert.deepEqual(takeOffers(s), [], 'not offered to it again');
+    assert.deepEqual(router.browse('/queue/sel', 10)!.map((h) => h.wire.body.toString()), ['unwanted']);
+    assert.equal(await router.purge('/queue/sel'), 1);
+    assert.equal(router.destinationView('/queue/sel')?.depth, 0);
+    assert.deepEqual(router.browse('/queue/sel', 10), []);
+  });
+});
+
 describe('Router: purge', () => {
   // Ready and delayed messages go, from memory and disk; a message in flight stays with its consumer.
   test('empties the queue but not what is in flight', async () => {
