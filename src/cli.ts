@@ -38,7 +38,9 @@ interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
-  store: 'lmdb' | 'memory'; maxDestinationMemory: number; connectTimeout: number; maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number; maxTransactionBytes: number;
+  store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number;
+  maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number;
+  maxTransactionBytes: number;
 }
 
 function startCommand(program: Command): void {
@@ -73,6 +75,9 @@ function startCommand(program: Command): void {
     .option('--config <file>', 'destination policies (JSON): persistence, retries, dead letters, bounds …')
     .addOption(new Option('--store <kind>', 'where persistent messages go').choices(['lmdb', 'memory'])
       .default(d.store))
+    .option('--http-port <port>', 'management HTTP API, metrics and web console (0 picks a free port; off when absent)',
+      positiveInt)
+    .option('--http-host <host>', 'address the management HTTP server listens on', d.httpHost)
     .option('--daemonize', 'run in the background; logs go to <data-dir>/stomp-broker.log', false)
     .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug'])
@@ -95,6 +100,7 @@ function configOf(opts: StartOptions): BrokerConfig {
     connectTimeoutMs: Math.max(1, opts.connectTimeout),
     maxSubscriptions: opts.maxSubscriptions, maxTransactionFrames: opts.maxTransactionFrames,
     maxTransactionBytes: opts.maxTransactionBytes,
+    httpPort: opts.httpPort ?? null, httpHost: opts.httpHost,
   };
 }
 

@@ -54,6 +54,10 @@ export interface BrokerConfig {
   configFile: string;
   /** Where persistent messages go: the lmdb store in dataDir, or memory only. */
   store: 'lmdb' | 'memory';
+  /** Port of the management HTTP API, metrics and console (src/http/); null = none, 0 = a free one. */
+  httpPort: number | null;
+  /** Address the management HTTP server listens on. */
+  httpHost: string;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -88,6 +92,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   logPretty: false,
   configFile: '',
   store: 'lmdb',
+  httpPort: null,
+  httpHost: '127.0.0.1',
 };
 
 /**

@@ -28,6 +28,7 @@ export function sessionHandlers({ router, log, complete }: HubServices): Handler
       s.version = m.version;
       s.remote = m.remote;
       s.clientId = m.clientId;
+      s.connectedAt = Date.now();
       log.info('client connected', { event: 'connect', session: s.id, sessionPid: s.pid, remote: m.remote, login: m.login, version: m.version });
     },
     closed: (m, s) => {

@@ -212,6 +212,7 @@ export class Delivery {
   }
 
   private grant(sub: HubSubscription, { held, queue }: OfferedMessage): void {
+    queue.granted++;
     // ack:auto: the message counts as acknowledged once it is handed over.
     if (sub.ack === 'auto') this.settlement().finish(queue, held);
     else this.settlement().hold(sub, queue, held);

@@ -13,6 +13,8 @@ import {
   type HubToSession, type RequestId, type SessionToHub,
 } from '../ipc/contract.js';
 import { type BusLimits, checkSessionMessage } from '../ipc/validate.js';
+import { type ManagementServer, startManagement } from '../http/server.js';
+import type { BrokerSource, CloseOutcome } from '../http/source.js';
 import { openStore } from '../store/open.js';
 import type { QueueStore } from '../store/store.js';
 import { ConfigError, loadConfigFile } from './policy.js';
@@ -30,6 +32,9 @@ import {
 import { SESSION_READABLE, SessionPool } from './session-pool.js';
 
 type Peer = BusPeer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
+
+/** How long a client closed by an operator has to go before its session is killed, ms. */
+const OPERATOR_CLOSE_GRACE_MS = 10_000;
 
 /** Options beyond BrokerConfig that only the process entry point sets. */
 export interface HubOptions {
@@ -52,6 +57,8 @@ export class Hub {
   /** What a session's bus messages must stay within. */
   private readonly busLimits: BusLimits;
   private listener: Listener | null = null;
+  /** The management HTTP server (--http-port). */
+  private http: ManagementServer | null = null;
   private runDir = '';
   private releaseLock: (() => Promise<void>) | null = null;
   private readonly startedAt = Date.now();
@@ -117,6 +124,7 @@ export class Hub {
         connectTimeoutMs: config.connectTimeoutMs,
       }, (socket, head) => this.pool.handoff(socket, head));
       await this.listener.listen();
+      await this.startHttp();
       writeBrokerInfo(config.dataDir, {
         pid: process.pid, host: config.host, port: this.port, busPath: this.bus.path, startedAt: this.startedAt,
       });
@@ -154,6 +162,7 @@ export class Hub {
   private async shutdown(): Promise<void> {
     this.log.info('shutting down');
     this.listener?.close();
+    await this.closeHttp(); // no operator action may start while the store closes
     for (const session of this.sessions.values()) {
       session.send({ t: 'shutdown', message: 'broker shutting down' });
     }
@@ -163,6 +172,7 @@ export class Hub {
   }
 
   private async cleanup(): Promise<void> {
+    await this.closeHttp();
     this.bus?.stop();
     this.router?.close();
     await this.store?.close().catch((err: Error) => this.log.error(`closing the store: ${err.message}`));
@@ -305,5 +315,71 @@ export class Hub {
     }
     this.log.error(`session ${session.id}: ${err.stack}`);
     session.send({ t: 'reject', rid, message: 'Internal error', detail: 'The broker failed to process the request.' });
+  }
+
+  // --- the management API (src/http/) --------------------------------------------------------------
+
+  private async startHttp(): Promise<void> {
+    const { httpPort, httpHost } = this.config;
+    if (httpPort === null) return;
+    this.http = await startManagement(this.managementSource(), { host: httpHost, port: httpPort, log: this.log });
+    const host = httpHost.includes(':') ? `[${httpHost}]` : httpHost;
+    const url = `http://${host}:${this.http.port}/`;
+    this.log.info(`management API, metrics and console on ${url}`, { event: 'http-listening', url });
+  }
+
+  private async closeHttp(): Promise<void> {
+    await this.http?.close().catch((err: Error) => this.log.warn(`closing the management server: ${err.message}`));
+    this.http = null;
+  }
+
+  /** What the management API reads and asks of the hub. */
+  private managementSource(): BrokerSource {
+    const entry = (p: ReturnType<SessionPool['snapshot']>[number]) => {
+      const client = this.sessions.get(p.id);
+      return { process: p, client, paused: client !== undefined && this.router.flow.isThrottled(client) };
+    };
+    return {
+      router: this.router,
+      summary: () => ({
+        pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt, host: this.config.host,
+        port: this.port, connections: this.pool.busyCount, pendingConnections: this.listener?.waitingCount ?? 0,
+        idleSessions: this.pool.idleCount,
+        sessionProcesses: this.pool.busyCount + this.pool.idleCount + this.pool.startingCount,
+      }),
+      counters: () => ({
+        connectionsAccepted: this.listener?.counters.accepted ?? 0, connectionsRefused: this.listener?.counters.refused ?? 0,
+        sessionsStarted: this.pool.counters.started, sessionsExited: this.pool.counters.exited,
+        clientsHandedOff: this.pool.counters.handoffs,
+      }),
+      sessions: () => this.pool.snapshot().map(entry),
+      session: (id) => {
+        const p = this.pool.info(id);
+        return p && entry(p);
+      },
+      closeClient: (id, client) => this.closeClient(id, client),
+      // No users file in the hub yet: once there is one (--users), its current UserDb goes here and
+      // the API asks for basic auth of a user with admin on * (src/http/access.ts).
+      users: () => null,
+    };
+  }
+
+  /** An operator closes session `id`'s client: ERROR "closed by an operator", then the session ends it. */
+  private closeClient(id: number, serial?: number): CloseOutcome {
+    const process = this.pool.info(id);
+    const session = this.sessions.get(id);
+    if (!process) return 'no-session';
+    if (process.state !== 'busy' || !session) return 'no-client';
+    if (serial !== undefined && session.serial !== serial) return 'other-client';
+    session.send({
+      t: 'reject', rid: 0, message: 'closed by an operator',
+      detail: 'An operator closed this connection through the management API.',
+    });
+    // A session that ignores it (a compromised one) does not keep the client.
+    setTimeout(() => {
+      if (this.sessions.get(id) === session) this.pool.kill(id);
+    }, OPERATOR_CLOSE_GRACE_MS).unref();
+    this.log.info(`session ${id} (pid ${session.pid}, ${session.remote}): closed by an operator`);
+    return 'closing';
   }
 }

@@ -33,6 +33,8 @@ export class Listener {
   /** Connections per client address: from accept until the hub says the client has gone. */
   private readonly perAddress = new Map<string, number>();
   private total = 0;
+  /** Since the broker started (management API metrics): TCP connections accepted, and those refused for a limit. */
+  readonly counters = { accepted: 0, refused: 0 };
   /** Sockets still being read by the hub. */
   private readonly waiting = new Set<net.Socket>();
 
@@ -89,11 +91,14 @@ export class Listener {
     socket.on('error', () => socket.destroy());
     const address = socket.remoteAddress ?? '';
     const { maxConnections, maxPerAddress } = this.options;
+    this.counters.accepted++;
     if (this.total >= maxConnections) {
+      this.counters.refused++;
       return refuse(socket, 'too many connections', 'The broker serves its maximum number of connections; try again later.');
     }
     const mine = this.perAddress.get(address) ?? 0;
     if (maxPerAddress > 0 && mine >= maxPerAddress) {
+      this.counters.refused++;
       return refuse(socket, 'too many connections', `Address ${address} holds its maximum of ${maxPerAddress} connections.`);
     }
     this.total++;

@@ -20,6 +20,8 @@ export interface HubSession {
   version: string;
   remote: string;
   clientId: string;
+  /** When its client's CONNECT succeeded (epoch ms); unset before (management API: "connected since"). */
+  connectedAt?: number;
   /** Requests whose answer waits for the store, so answers leave in request order. */
   pending: Promise<void> | null;
 }

@@ -34,7 +34,10 @@ export class Queue {
   barrier: Promise<void> | null = null;
   offered = 0;
   enqueued = 0;
+  /** Messages consumed: acknowledged, or handed to an auto-ack consumer (`status` calls them delivered). */
   delivered = 0;
+  /** Messages handed to a consumer, redeliveries included (the management API's "delivered"). */
+  granted = 0;
   expired = 0;
   deadLettered = 0;
 
@@ -91,6 +94,33 @@ export class Queue {
     const held = this.ready.shiftOldest();
     if (held) this.storedBytes -= held.bytes;
     return held;
+  }
+
+  /** Up to `n` of the messages not ready now, left in place: those set aside, then delayed ones by due time. */
+  upcomingAside(n: number): HeldMessage[] {
+    return this.parked.slice(0, n).concat(this.delayed.slice(0, Math.max(0, n - this.parked.length)));
+  }
+
+  /**
+   * Takes up to `max` messages in memory, ready ones in offer order, then those set aside, then
+   * delayed ones (a purge or a move, a chunk at a time; what a lane keeps on disk comes into memory
+   * as it drains).
+   */
+  take(max: number): HeldMessage[] {
+    const out: HeldMessage[] = [];
+    while (out.length < max) {
+      const held = this.shift();
+      if (!held) break;
+      out.push(held);
+    }
+    const aside = this.parked.splice(0, max - out.length);
+    const delayed = this.delayed.splice(0, max - out.length - aside.length);
+    for (const held of [...aside, ...delayed]) {
+      this.storedBytes -= held.bytes;
+      out.push(held);
+    }
+    if (delayed.length > 0) this.armTimer();
+    return out;
   }
 
   /** Whether `count` more messages of `bytes` in all would exceed the queue's bounds. */

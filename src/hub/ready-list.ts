@@ -130,6 +130,11 @@ export class ReadyList {
     this.size++;
   }
 
+  /** Up to `n` of the next messages in memory at priority `p`, in order, without taking them. */
+  laneUpcoming(p: number, n: number): HeldMessage[] {
+    return this.lanes[p].upcoming(n);
+  }
+
   /** Up to `n` of the next messages to offer, in the order shift() gives them, without taking them. */
   upcoming(n: number): HeldMessage[] {
     const out: HeldMessage[] = [];

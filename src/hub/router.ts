@@ -16,12 +16,14 @@ import { Destinations } from './destinations.js';
 import { DurableSubscriptions } from './durables.js';
 import { FlowControl } from './flow-control.js';
 import { type HeldMessage, type HubSession, type HubSubscription, messageBytes } from './model.js';
+import { type DestinationView, Operations, type RetryResult } from './operations.js';
 import type { BrokerFileConfig, DestinationPolicy } from './policy.js';
 import type { Queue } from './queue.js';
 import { Refusal, type RouterCore } from './router-core.js';
 import { Settlement } from './settlement.js';
 import { Pager } from './pager.js';
 import { toStored } from './stored.js';
+import { type StoreTimer, timedStore } from './timed-store.js';
 import { TopicRegistry } from './topics.js';
 
 export { Refusal };
@@ -50,10 +52,15 @@ const SWEEP_INTERVAL_MS = 5000;
 export class Router implements RouterCore {
   readonly flow: FlowControl;
   readonly destinations: Destinations;
+  /** The store, every write of it timed for `storeTimer`. */
+  readonly store: QueueStore;
+  /** Told how long each store write took to resolve (the management API's metrics); null = nobody asks. */
+  storeTimer: StoreTimer | null = null;
   private readonly topics = new TopicRegistry();
   private readonly durables: DurableSubscriptions;
   private readonly delivery: Delivery;
   private readonly settlement: Settlement;
+  private readonly operations: Operations;
   private readonly pager: Pager;
   /** Temporary queues (`/reply-queue/…`) and the client (HubSession.serial) that owns each. */
   private readonly replyQueues = new Map<string, number>();
@@ -64,17 +71,19 @@ export class Router implements RouterCore {
 
   constructor(
     options: RouterOptions,
-    readonly store: QueueStore,
+    store: QueueStore,
     config: BrokerFileConfig,
     readonly log: Logger = new Logger('router', 'warn'),
   ) {
-    this.durables = new DurableSubscriptions(store);
+    this.store = timedStore(store, () => this.storeTimer);
+    this.durables = new DurableSubscriptions(this.store);
     this.destinations = new Destinations(config, (q) => this.durables.ofQueue(q)?.topic, (q) => this.dispatch(q));
     this.flow = new FlowControl(options.memoryHighWatermark,
       (q) => this.destinations.policyOf(q).maxMemory || options.destinationMemory);
     this.settlement = new Settlement(this, (s) => this.delivery.unstall(s));
     this.delivery = new Delivery(this, () => this.settlement, options);
     this.pager = new Pager(this, options.paging ?? false);
+    this.operations = new Operations(this, this.topics);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
@@ -354,6 +363,38 @@ export class Router implements RouterCore {
   /** Refused by the client: redelivered per the queue's policy, or dead-lettered. */
   nack(session: HubSession, ids: readonly number[], options: NackOptions): Promise<void> | undefined {
     return this.settlement.nack(session, ids, options);
+  }
+
+  // --- what an operator reads and does (the management API; see Operations) ---------------------
+
+  /** Every destination held now, with its counters. */
+  destinationViews(): DestinationView[] {
+    return this.operations.views();
+  }
+
+  /** Every destination held now, one at a time (see Operations.eachView). */
+  eachDestinationView(): Generator<DestinationView> {
+    return this.operations.eachView();
+  }
+
+  /** One destination with its counters, or undefined when the hub holds nothing for it. */
+  destinationView(name: string): DestinationView | undefined {
+    return this.operations.view(name);
+  }
+
+  /** Up to `limit` messages of queue `name` in offer order, not consumed; undefined: no such queue. */
+  browse(name: string, limit: number): readonly HeldMessage[] | undefined {
+    return this.operations.browse(name, limit);
+  }
+
+  /** Empties queue `name` (what is not in flight); resolves with the number of messages removed. */
+  purge(name: string): Promise<number> {
+    return this.operations.purge(name);
+  }
+
+  /** Moves the dead letters among the first `limit` messages of queue `name` back to their queues. */
+  retryDeadLetters(name: string, limit: number): Promise<RetryResult> | undefined {
+    return this.operations.retry(name, limit);
   }
 
   // --- bookkeeping ---------------------------------------------------------------------------------

@@ -100,6 +100,11 @@ export class SessionPool {
     return this.sessions.size - this.idle.length - this.starting;
   }
 
+  /** Sessions forked and not yet ready. */
+  get startingCount(): number {
+    return this.starting;
+  }
+
   get idleCount(): number {
     return this.idle.length;
   }
@@ -109,11 +114,20 @@ export class SessionPool {
     return this.waiting.length;
   }
 
+  /** Totals since the broker started, for the management API's metrics. */
+  readonly counters = { started: 0, exited: 0, handoffs: 0 };
+
   /** Every session process, for `status`. */
   snapshot(): Array<Omit<SessionStatus, 'paused'>> {
     return [...this.sessions.values()].map((s) => ({
       id: s.id, pid: s.child.pid ?? 0, state: s.state, address: s.address, clients: s.clients,
     }));
+  }
+
+  /** Session `id` as `snapshot` shows it, if it still runs. */
+  info(id: number): Omit<SessionStatus, 'paused'> | undefined {
+    const s = this.sessions.get(id);
+    return s && { id: s.id, pid: s.child.pid ?? 0, state: s.state, address: s.address, clients: s.clients };
   }
 
   /** The pid of session `id`, if this pool started it and it still runs. */
@@ -129,6 +143,7 @@ export class SessionPool {
   /** Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready. */
   handoff(socket: Socket, head: Buffer): void {
     this.recentHandoffs.push(Date.now());
+    this.counters.handoffs++;
     const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '' };
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
@@ -263,6 +278,7 @@ export class SessionPool {
     });
     const session: PooledSession = { id, child, state: 'starting', address: '', idleSince: 0, clients: 0 };
     this.sessions.set(id, session);
+    this.counters.started++;
     this.starting++;
     setNice(child, STARTING_NICE);
     child.on('error', (err) => this.options.log.warn(`session ${id}: ${err.message}`));
@@ -309,6 +325,7 @@ export class SessionPool {
 
   private exited(session: PooledSession, code: number | null, signal: string | null): void {
     this.sessions.delete(session.id);
+    this.counters.exited++;
     if (session.state === 'starting') this.starting--;
     if (session.state === 'busy') this.clientGone(session);
     const i = this.idle.indexOf(session);

@@ -8,7 +8,8 @@ import type { DestinationStatus, WireMessage } from '../ipc/contract.js';
 import { TopicTrie } from '../protocol/destination.js';
 import type { HubSession, HubSubscription } from './model.js';
 
-interface TopicStats {
+/** Statistics of one subscribed topic name or pattern. */
+export interface TopicStats {
   subscribers: number;
   delivered: number;
 }
@@ -40,6 +41,16 @@ export class TopicRegistry {
       this.stats.get(sub.source)!.delivered++;
     }
     for (const session of sessions) session.send({ t: 'deliver', msg });
+  }
+
+  /** Subscribers of, and messages delivered to, one subscribed name or pattern (undefined: none now). */
+  statsOf(name: string): Readonly<TopicStats> | undefined {
+    return this.stats.get(name);
+  }
+
+  /** Every subscribed topic name or pattern. */
+  names(): IterableIterator<string> {
+    return this.stats.keys();
   }
 
   /** One row per subscribed topic name or pattern. */
