@@ -1,18 +1,19 @@
 /**
- * The command line (commander): `start` (the default), `stop`, `status`, and `user …` (the users file,
- * src/auth/user-commands.ts). Flags map onto BrokerConfig.
+ * The command line (commander): `start` (the default), `stop`, `status`, `reload`, and `user …` (the
+ * users file, src/auth/user-commands.ts). Flags map onto BrokerConfig.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { userCommands } from './auth/user-commands.js';
+import { UsersFileError } from './auth/users-file.js';
 import { type BrokerConfig, DEFAULT_CONFIG, type LogLevel } from './config.js';
 import { Hub } from './hub/hub.js';
 import { ConfigError } from './hub/policy.js';
 import { DataDirLockedError, defaultPidfile, isAlive, readBrokerInfo, readPidfile } from './hub/run-files.js';
 import type { BrokerStatus } from './ipc/contract.js';
-import { askStatus } from './ipc/control.js';
+import { askReload, askStatus } from './ipc/control.js';
 import { BROKER_VERSION } from './version.js';
 
 function positiveInt(value: string): number {
@@ -40,7 +41,8 @@ interface StartOptions {
   pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
   store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number;
   maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number;
-  maxTransactionBytes: number;
+  maxTransactionBytes: number; users?: string; allowAnonymous: boolean; tlsPort?: number; tlsCert?: string;
+  tlsKey?: string; tlsCa?: string; tlsCertLogin: boolean; authFailureDelay: number; shutdownTimeout: number;
 }
 
 function startCommand(program: Command): void {
@@ -78,6 +80,17 @@ function startCommand(program: Command): void {
     .option('--http-port <port>', 'management HTTP API, metrics and web console (0 picks a free port; off when absent)',
       positiveInt)
     .option('--http-host <host>', 'address the management HTTP server listens on', d.httpHost)
+    .option('--users <file>', 'users, password hashes and permissions (see "stomp-broker user"); none = anonymous clients')
+    .option('--allow-anonymous', 'without --users, accept anonymous clients on a non-loopback --host too', false)
+    .option('--tls-port <port>', 'STOMP over TLS on this port too (needs --tls-cert and --tls-key)', positiveInt)
+    .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS port')
+    .option('--tls-key <file>', 'PEM private key of the TLS port')
+    .option('--tls-ca <file>', 'PEM CA certificates: TLS clients must present a certificate one of them signed')
+    .option('--tls-cert-login', 'a TLS client logs in as its certificate\'s subject CN (needs --tls-ca and --users)', false)
+    .option('--auth-failure-delay <ms>', 'delay before a failed login\'s ERROR; doubles per further failure from the address',
+      positiveInt, d.authFailureDelayMs)
+    .option('--shutdown-timeout <ms>', 'how long stopping waits for pending receipts and store commits', positiveInt,
+      d.shutdownTimeoutMs)
     .option('--daemonize', 'run in the background; logs go to <data-dir>/stomp-broker.log', false)
     .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug'])
@@ -101,6 +114,9 @@ function configOf(opts: StartOptions): BrokerConfig {
     maxSubscriptions: opts.maxSubscriptions, maxTransactionFrames: opts.maxTransactionFrames,
     maxTransactionBytes: opts.maxTransactionBytes,
     httpPort: opts.httpPort ?? null, httpHost: opts.httpHost,
+    usersFile: opts.users ?? '', allowAnonymous: opts.allowAnonymous, tlsPort: opts.tlsPort ?? null,
+    tlsCert: opts.tlsCert ?? '', tlsKey: opts.tlsKey ?? '', tlsCa: opts.tlsCa ?? '', tlsCertLogin: opts.tlsCertLogin,
+    authFailureDelayMs: opts.authFailureDelay, shutdownTimeoutMs: opts.shutdownTimeout,
   };
 }
 
@@ -110,7 +126,7 @@ async function runBroker(opts: StartOptions): Promise<void> {
   try {
     await hub.start();
   } catch (err) {
-    const expected = err instanceof DataDirLockedError || err instanceof ConfigError
+    const expected = err instanceof DataDirLockedError || err instanceof ConfigError || err instanceof UsersFileError
       || (err as NodeJS.ErrnoException).code !== undefined;
     const message = expected ? (err as Error).message : (err as Error).stack;
     process.stderr.write(`stomp-broker: cannot start: ${message}\n`);
@@ -119,6 +135,8 @@ async function runBroker(opts: StartOptions): Promise<void> {
   const stop = () => hub.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // As nginx and most daemons: SIGHUP rereads the users file and the configuration (see Hub.reload).
+  process.on('SIGHUP', () => hub.reload());
   guardProcess(hub);
 }
 
@@ -201,9 +219,26 @@ function statusCommand(program: Command): void {
     });
 }
 
+function reloadCommand(program: Command): void {
+  program.command('reload')
+    .description('make the running broker reread its users file and --config (clients stay connected)')
+    .option('--data-dir <dir>', 'data directory', DEFAULT_CONFIG.dataDir)
+    .action(async (opts: { dataDir: string }) => {
+      const info = readBrokerInfo(opts.dataDir);
+      if (!info || !isAlive(info.pid)) {
+        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.exit(1);
+      }
+      const reply = await askReload(info.busPath);
+      const out = reply.ok ? process.stdout : process.stderr;
+      out.write(reply.message.split('\n').map((line) => `stomp-broker: ${line}\n`).join(''));
+      process.exit(reply.ok ? 0 : 1);
+    });
+}
+
 function formatStatus(s: BrokerStatus): string {
   const lines = [
-    `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}`,
+    `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}${s.tlsPort ? `, TLS on ${s.tlsPort}` : ''}`,
     `uptime ${(s.uptimeMs / 1000).toFixed(0)} s, ${s.connections} connections (${s.pendingConnections} before CONNECT), `
       + `${s.idleSessions} idle sessions`,
   ];
@@ -232,6 +267,7 @@ export async function main(argv: string[]): Promise<void> {
   startCommand(program);
   stopCommand(program);
   statusCommand(program);
+  reloadCommand(program);
   userCommands(program);
   await program.parseAsync(argv);
 }

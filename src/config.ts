@@ -58,6 +58,22 @@ export interface BrokerConfig {
   httpPort: number | null;
   /** Address the management HTTP server listens on. */
   httpHost: string;
+  /** The users file (users, password hashes, permissions), or '' for anonymous clients. */
+  usersFile: string;
+  /** Without a users file, accept anonymous clients on a non-loopback address too. */
+  allowAnonymous: boolean;
+  /** STOMP over TLS on this port; null = no TLS port (0 picks a free one). */
+  tlsPort: number | null;
+  /** PEM files of the TLS port: certificate (chain), private key, and the CA that signs client certificates ('' = none). */
+  tlsCert: string;
+  tlsKey: string;
+  tlsCa: string;
+  /** A TLS client's login is its certificate's subject CN (needs tlsCa and usersFile). */
+  tlsCertLogin: boolean;
+  /** Delay before a failed login's ERROR, ms; doubles with each further failure from the same address. */
+  authFailureDelayMs: number;
+  /** How long a stopping broker waits for pending receipts and store commits, ms. */
+  shutdownTimeoutMs: number;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -94,6 +110,15 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   store: 'lmdb',
   httpPort: null,
   httpHost: '127.0.0.1',
+  usersFile: '',
+  allowAnonymous: false,
+  tlsPort: null,
+  tlsCert: '',
+  tlsKey: '',
+  tlsCa: '',
+  tlsCertLogin: false,
+  authFailureDelayMs: 500,
+  shutdownTimeoutMs: 10_000,
 };
 
 /**

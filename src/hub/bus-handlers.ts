@@ -2,7 +2,7 @@
  * What the hub does with each message a session sends: one handler per contract message, typed
  * from the union so that a new message fails `tsc` until it is handled here.
  */
-import type { Handlers, RequestId, SessionToHub } from '../ipc/contract.js';
+import type { AuthMsg, Handlers, RequestId, SessionToHub } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
 import type { HubSession } from './model.js';
 import type { Router } from './router.js';
@@ -16,13 +16,20 @@ export interface HubServices {
    * asked before it have taken effect, so answers leave in request order.
    */
   complete(session: HubSession, work: Promise<void> | undefined, rid: RequestId): void;
+  /** Decides the client's login and answers `auth-reply`. */
+  login(session: HubSession, m: AuthMsg): void;
+  /** The session stopped reading its client (the broker is stopping). */
+  drained(session: HubSession): void;
 }
 
 /** Builds the hub's dispatch table for session messages. */
-export function sessionHandlers({ router, log, complete }: HubServices): Handlers<SessionToHub, HubSession> {
+export function sessionHandlers({ router, log, complete, login, drained }: HubServices): Handlers<SessionToHub, HubSession> {
   return {
     hello: () => {}, // handled when the peer is admitted; a second one is refused before dispatch
     end: () => {}, // handled by Hub.dispatch: the session's next messages are its next client's
+    auth: (m, s) => login(s, m),
+    'rights-ack': () => {}, // noted by the gatekeeper's check, which every message passes first
+    drained: (_m, s) => drained(s),
     connected: (m, s) => {
       s.login = m.login;
       s.version = m.version;

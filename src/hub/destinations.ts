@@ -16,7 +16,7 @@ export class Destinations {
   private readonly policies = new Map<string, DestinationPolicy>();
 
   constructor(
-    private readonly config: BrokerFileConfig,
+    private config: BrokerFileConfig,
     /** The topic a durable subscription's queue is fed from, so the topic's policy applies to it. */
     private readonly durableTopicOf: (queue: string) => string | undefined,
     private readonly onDue: (queue: Queue) => void,
@@ -64,6 +64,16 @@ export class Destinations {
       this.policies.set(name, policy);
     }
     return policy;
+  }
+
+  /**
+   * A reloaded configuration: every queue takes its new policy now (messages in flight keep the ack
+   * timeout they were given), and names are matched again as they are used.
+   */
+  reconfigure(config: BrokerFileConfig): void {
+    this.config = config;
+    this.policies.clear();
+    for (const queue of this.queues.values()) queue.policy = this.policyOf(queue.name);
   }
 
   /** One status row per queue; `bytesOf` tells what each holds in memory. */

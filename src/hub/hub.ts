@@ -1,15 +1,18 @@
 /**
- * Hub: the parent process. Accepts TCP connections and hands each to a session process, serves the
- * bus, owns routing (Router), and supervises: a session that exits, by any cause, has its
- * subscriptions dropped and its unacknowledged messages returned to their queues.
+ * Hub: the parent process. Accepts TCP (and TLS) connections and hands each to a session process,
+ * serves the bus, decides logins and checks rights (Gatekeeper), owns routing (Router), and
+ * supervises: a session that exits, by any cause, has its subscriptions dropped and its
+ * unacknowledged messages returned to their queues. SIGHUP (or `reload`) rereads the users file and
+ * the configuration; stopping lets what clients already asked finish before they are closed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrokerConfig, sessionConfigOf } from '../config.js';
+import type { UserDb } from '../auth/user-db.js';
 import {
-  BUS_VERSION, type BrokerStatus, type ControlToHub, type Handlers, type HelloMsg, type HubToControl,
+  type AuthMsg, BUS_VERSION, type BrokerStatus, type ControlToHub, type Handlers, type HelloMsg, type HubToControl,
   type HubToSession, type RequestId, type SessionToHub,
 } from '../ipc/contract.js';
 import { type BusLimits, checkSessionMessage } from '../ipc/validate.js';
@@ -17,11 +20,12 @@ import { type ManagementServer, startManagement } from '../http/server.js';
 import type { BrokerSource, CloseOutcome } from '../http/source.js';
 import { openStore } from '../store/open.js';
 import type { QueueStore } from '../store/store.js';
-import { ConfigError, loadConfigFile } from './policy.js';
+import { type BrokerFileConfig, ConfigError, loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
 import { Logger } from '../log.js';
 import { BROKER_VERSION } from '../version.js';
 import { sessionHandlers } from './bus-handlers.js';
+import { Gatekeeper, type Revocation, type Verdict } from './gatekeeper.js';
 import { Listener } from './listener.js';
 import type { HubSession } from './model.js';
 import { Refusal, Router } from './router.js';
@@ -29,7 +33,11 @@ import {
   defaultPidfile, lockDataDir, removeBrokerInfo, removePidfile, removeStaleRunDir, RUN_DIR_PREFIX, writeBrokerInfo,
   writePidfile,
 } from './run-files.js';
+import {
+  checkAnonymous, checkSecurityOptions, deadLettersOf, loadUsersFile,
+} from './security-setup.js';
 import { SESSION_READABLE, SessionPool } from './session-pool.js';
+import { loadTlsFiles } from './tls-files.js';
 
 type Peer = BusPeer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
 
@@ -65,6 +73,9 @@ export class Hub {
   /** Serial number of the last client registered (HubSession.serial). */
   private clientSerial = 0;
   private stopping: Promise<void> | null = null;
+  private gate!: Gatekeeper;
+  /** Sessions whose `drained` the stopping hub waits for. */
+  private readonly drainWaiters = new Map<HubSession, () => void>();
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
     this.log = new Logger('hub', config.logLevel, config.logPretty);
@@ -80,10 +91,18 @@ export class Hub {
     return this.listener?.port ?? this.config.port;
   }
 
-  /** Locks the data directory, starts the bus, the session pool and the listener. */
+  /** Checks the options and files, locks the data directory, starts the bus, the session pool and the listener. */
   async start(): Promise<void> {
     const { config } = this;
+    checkSecurityOptions(config);
+    await checkAnonymous(config);
     const fileConfig = config.configFile ? loadConfigFile(config.configFile) : { destinations: [] };
+    const users = config.usersFile ? loadUsersFile(config.usersFile, this.log) : null;
+    const tls = config.tlsPort !== null ? loadTlsFiles({ cert: config.tlsCert, key: config.tlsKey, ca: config.tlsCa }) : null;
+    this.gate = new Gatekeeper({
+      users, certLogin: config.tlsCertLogin ? tls : null, deadLetters: deadLettersOf(fileConfig),
+      failureDelayMs: config.authFailureDelayMs,
+    });
     const dataDir = path.resolve(config.dataDir) + path.sep;
     if (SESSION_READABLE.some((dir) => dataDir.startsWith(dir))) {
       throw new ConfigError(`data directory ${config.dataDir} is inside the broker's code, which every session can read`);
@@ -96,6 +115,7 @@ export class Hub {
       this.router = new Router({ ...config, paging: config.store === 'lmdb' }, this.store, fileConfig, this.log);
       this.handlers = sessionHandlers({
         router: this.router, log: this.log, complete: (s, work, rid) => this.complete(s, work, rid),
+        login: (s, m) => this.login(s, m), drained: (s) => this.drainWaiters.get(s)?.(),
       });
       const recovered = await this.router.recover();
       if (recovered > 0) this.log.info(`recovered ${recovered} stored messages`);
@@ -109,7 +129,7 @@ export class Hub {
         script: this.options.sessionScript ?? fileURLToPath(new URL('../session/main.js', import.meta.url)),
         busPath: this.bus.path, prefork: config.prefork, maxStarting: 8,
         sessionConfig: sessionConfigOf(config, `stomp-broker/${BROKER_VERSION}`), sessionHeapMb: this.options.sessionHeapMb ?? 256,
-        log: this.log,
+        tls: tls?.setup ?? null, log: this.log,
       });
       this.pool.onExit = (s, code, signal) => {
         const fields = { event: 'session-exit', session: s.id, sessionPid: s.child.pid, code, signal };
@@ -119,16 +139,19 @@ export class Hub {
       this.pool.onClientGone = (address) => this.listener?.released(address);
       await this.pool.start();
       this.listener = new Listener({
-        host: config.host, port: config.port, maxConnections: config.maxConnections,
+        host: config.host, port: config.port, tlsPort: config.tlsPort, maxConnections: config.maxConnections,
         maxPerAddress: config.maxConnectionsPerAddress, maxHeadBytes: config.maxFrameSizeBeforeConnect,
         connectTimeoutMs: config.connectTimeoutMs,
-      }, (socket, head) => this.pool.handoff(socket, head));
+      }, (socket, head, tlsSocket) => this.pool.handoff(socket, head, tlsSocket));
       await this.listener.listen();
       await this.startHttp();
       writeBrokerInfo(config.dataDir, {
         pid: process.pid, host: config.host, port: this.port, busPath: this.bus.path, startedAt: this.startedAt,
       });
-      this.log.info(`stomp-broker ${BROKER_VERSION} listening on ${config.host}:${this.port} (pid ${process.pid})`);
+      const tlsNote = tls ? `, TLS on ${config.host}:${this.listener.tlsPort}` : '';
+      this.log.info(`stomp-broker ${BROKER_VERSION} listening on ${config.host}:${this.port}${tlsNote} (pid ${process.pid})`);
+      this.log.info(users ? `${users.names().length} users from ${config.usersFile}`
+        : 'no --users: every client is anonymous, with every right');
     } catch (err) {
       await this.cleanup();
       throw err;
@@ -141,11 +164,39 @@ export class Hub {
     return this.stopping;
   }
 
+  /**
+   * Rereads the users file and the destination configuration (SIGHUP, `stomp-broker reload`). Clients
+   * stay connected: each one's session gets its new rights, and a subscription they no longer allow
+   * ends with an ERROR. A file with a problem is refused as a whole and the configuration in use stays.
+   */
+  reload(): { ok: boolean; message: string } {
+    if (this.stopping || !this.router) return { ok: false, message: 'the broker is not running' };
+    let users: UserDb | null;
+    let fileConfig: BrokerFileConfig;
+    try {
+      users = this.config.usersFile ? loadUsersFile(this.config.usersFile, this.log) : null;
+      fileConfig = this.config.configFile ? loadConfigFile(this.config.configFile) : { destinations: [] };
+    } catch (err) {
+      const message = `reload refused, the configuration in use stays:\n${(err as Error).message}`;
+      this.log.error(message, { event: 'reload', ok: false });
+      return { ok: false, message };
+    }
+    this.router.reconfigure(fileConfig);
+    for (const revocation of this.gate.reload(users, deadLettersOf(fileConfig), this.sessions.values())) {
+      this.revoke(revocation);
+    }
+    const parts = [users && `${users.names().length} users from ${this.config.usersFile}`,
+      this.config.configFile && `${fileConfig.destinations.length} destination patterns from ${this.config.configFile}`];
+    const message = `reloaded ${parts.filter(Boolean).join(' and ') || 'nothing (no --users, no --config)'}`;
+    this.log.info(message, { event: 'reload', ok: true });
+    return { ok: true, message };
+  }
+
   /** A snapshot for `stomp-broker status`. */
   status(): BrokerStatus {
     return {
       pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt,
-      host: this.config.host, port: this.port, connections: this.pool.busyCount,
+      host: this.config.host, port: this.port, tlsPort: this.listener?.tlsPort ?? 0, connections: this.pool.busyCount,
       pendingConnections: this.listener?.waitingCount ?? 0,
       idleSessions: this.pool.idleCount, destinations: this.router.status(),
       sessions: this.pool.snapshot().map((p) => {
@@ -159,16 +210,43 @@ export class Hub {
     return this.options.pidfile ?? defaultPidfile(this.config.dataDir);
   }
 
+  /**
+   * Stops accepting; lets every session finish what its client already asked (RECEIPTs written, store
+   * commits done) within the shutdown deadline; then closes every client with ERROR "broker shutting
+   * down", waits for the sessions, closes the store (its queued commits first) and unlocks.
+   */
   private async shutdown(): Promise<void> {
     this.log.info('shutting down');
     this.listener?.close();
     await this.closeHttp(); // no operator action may start while the store closes
+    await this.drainSessions();
     for (const session of this.sessions.values()) {
       session.send({ t: 'shutdown', message: 'broker shutting down' });
     }
     await this.pool?.stop(5000);
     await this.cleanup();
     this.log.info('stopped');
+  }
+
+  /**
+   * Tells every session to stop reading its client (`drain`), then waits until each has answered
+   * (`drained`: nothing more will come) and everything it asked before has taken effect; at most
+   * `shutdownTimeoutMs`.
+   */
+  private async drainSessions(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    if (sessions.length === 0) return;
+    const drained = sessions.map((s) => new Promise<void>((resolve) => {
+      this.drainWaiters.set(s, resolve);
+      s.send({ t: 'drain' });
+    }).then(() => s.pending).catch(() => {}));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs);
+    });
+    const finished = await Promise.race([Promise.all(drained).then(() => true), deadline]);
+    clearTimeout(timer);
+    if (!finished) this.log.warn(`pending requests not finished within ${this.config.shutdownTimeoutMs} ms: closing clients anyway`);
   }
 
   private async cleanup(): Promise<void> {
@@ -193,7 +271,7 @@ export class Hub {
         session = this.dispatch(m as SessionToHub, session, peer);
         return;
       }
-      if (control || m.t === 'status') {
+      if (control || m.t === 'status' || m.t === 'reload') {
         control = true;
         return this.control(m as ControlToHub, peer);
       }
@@ -212,6 +290,7 @@ export class Hub {
       if (!session) return;
       this.sessions.delete(session.id);
       this.router.dropSession(session);
+      this.drainWaiters.get(session)?.();
     };
   }
 
@@ -227,9 +306,11 @@ export class Hub {
     return null;
   }
 
-  /** A control client's request (the CLI). */
+  /** A control client's request (the CLI); only the broker's OS user can open the bus socket. */
   private control(m: ControlToHub, peer: Peer): void {
-    if (m?.t === 'status' && Number.isSafeInteger(m.rid)) peer.send({ t: 'status-reply', rid: m.rid, status: this.status() });
+    if (!Number.isSafeInteger(m?.rid)) return peer.close();
+    if (m.t === 'status') peer.send({ t: 'status-reply', rid: m.rid, status: this.status() });
+    else if (m.t === 'reload') peer.send({ t: 'reload-reply', rid: m.rid, ...this.reload() });
     else peer.close();
   }
 
@@ -248,11 +329,17 @@ export class Hub {
    */
   private dispatch(m: SessionToHub, session: HubSession, peer: Peer): HubSession {
     const problem = checkSessionMessage(m, this.busLimits) ?? this.stateProblem(m, session);
-    if (problem) {
-      this.log.warn(`session ${session.id} (pid ${session.pid}) sent an invalid bus message (${problem}): killed`);
+    const verdict: Verdict = problem ? { kill: problem } : this.gate.check(m, session);
+    if (verdict && 'kill' in verdict) {
+      this.log.warn(`session ${session.id} (pid ${session.pid}) sent an invalid bus message (${verdict.kill}): killed`);
       this.pool.kill(session.id);
       peer.onMessage = () => {}; // nothing more from it counts
       peer.close();
+      return session;
+    }
+    if (verdict) {
+      // Sent before the session learnt that a reload took the right away: refused, not acted on.
+      this.complete(session, Promise.reject(verdict.refuse), 'rid' in m ? m.rid : 0);
       return session;
     }
     if (m.t === 'end') return this.endClient(session, peer);
@@ -272,6 +359,7 @@ export class Hub {
    */
   private endClient(old: HubSession, peer: Peer): HubSession {
     this.router.dropSession(old);
+    this.drainWaiters.get(old)?.();
     const next = this.register(old.id, old.pid, peer);
     void Promise.resolve(old.pending).then(() => {
       peer.send({ t: 'reset' });
@@ -279,6 +367,28 @@ export class Hub {
       this.pool.release(old.id);
     });
     return next;
+  }
+
+  /** Decides a login (the gatekeeper) and answers it in order with the session's other requests. */
+  private login(session: HubSession, m: AuthMsg): void {
+    const origin = this.pool.clientOf(session.id) ?? { address: '', tls: false };
+    const work = this.gate.login(session, m, origin).then((access) => {
+      if (!access) {
+        this.log.info('login refused', {
+          event: 'login-refused', session: session.id, sessionPid: session.pid, remote: origin.address,
+          login: m.login.slice(0, 128), tls: origin.tls,
+        });
+      }
+      session.send({ t: 'auth-reply', access });
+    });
+    this.complete(session, work, 0);
+  }
+
+  /** Ends the subscriptions a reload no longer allows; the client gets ERROR naming the right. */
+  private revoke({ session, keys, refusal }: Revocation): void {
+    for (const key of keys) void this.router.unsubscribe(session, key);
+    session.send({ t: 'reject', rid: 0, message: refusal.message, detail: refusal.detail });
+    this.log.info(refusal.message, { event: 'rights-revoked', session: session.id, sessionPid: session.pid, login: session.login });
   }
 
   /** What a well-formed message may still get wrong about the session's own state. */
@@ -322,6 +432,7 @@ export class Hub {
   private async startHttp(): Promise<void> {
     const { httpPort, httpHost } = this.config;
     if (httpPort === null) return;
+    // --allow-anonymous opens STOMP, never the API: without --users it stays on loopback.
     this.http = await startManagement(this.managementSource(), { host: httpHost, port: httpPort, log: this.log });
     const host = httpHost.includes(':') ? `[${httpHost}]` : httpHost;
     const url = `http://${host}:${this.http.port}/`;
@@ -358,9 +469,8 @@ export class Hub {
         return p && entry(p);
       },
       closeClient: (id, client) => this.closeClient(id, client),
-      // No users file in the hub yet: once there is one (--users), its current UserDb goes here and
-      // the API asks for basic auth of a user with admin on * (src/http/access.ts).
-      users: () => null,
+      // With a users file the API asks for basic auth of a user with admin on * (src/http/access.ts).
+      users: () => this.gate.userDb,
     };
   }
 

@@ -4,7 +4,8 @@
  * frame limit, within the CONNECT deadline; only then is it handed, with those bytes, to a session.
  * So a half-open connection costs a socket and a small buffer, never a session. The hub looks at
  * nothing but where the frame ends: parsing is the session's work. Limits: connections in all, and per
- * client address.
+ * client address, shared by both ports. A socket of the TLS port is handed over at once, unread: the hub
+ * cannot see into TLS, so the session does the handshake, and the CONNECT deadline, in its own process.
  */
 import net from 'node:net';
 import { StompError, toErrorFrame } from '../protocol/errors.js';
@@ -14,6 +15,8 @@ import { serializeFrame } from '../protocol/writer.js';
 export interface ListenerOptions {
   host: string;
   port: number;
+  /** STOMP over TLS on this port too; null = none. */
+  tlsPort: number | null;
   /** Connections (waiting for their first frame, or served) allowed at once. */
   maxConnections: number;
   /** Connections one client address may hold at once; 0 = no limit. */
@@ -30,6 +33,7 @@ const REFUSAL_GRACE_MS = 1000;
 /** The TCP server with its admission rules. */
 export class Listener {
   private server: net.Server | null = null;
+  private tlsServer: net.Server | null = null;
   /** Connections per client address: from accept until the hub says the client has gone. */
   private readonly perAddress = new Map<string, number>();
   private total = 0;
@@ -40,8 +44,11 @@ export class Listener {
 
   constructor(
     private readonly options: ListenerOptions,
-    /** Gets a socket whose first frame has ended, with the bytes read so far; it now counts as served. */
-    private readonly accept: (socket: net.Socket, head: Buffer) => void,
+    /**
+     * Gets a socket whose first frame has ended, with the bytes read so far (or, `tls`, an unread one
+     * of the TLS port); it now counts as served.
+     */
+    private readonly accept: (socket: net.Socket, head: Buffer, tls: boolean) => void,
   ) {}
 
   /** Connections held now (waiting for a first frame, or served). */
@@ -56,26 +63,30 @@ export class Listener {
 
   /** The port listened on. */
   get port(): number {
-    const addr = this.server?.address();
-    return typeof addr === 'object' && addr ? addr.port : this.options.port;
+    return portOf(this.server) ?? this.options.port;
   }
 
-  /** Starts listening. */
-  listen(): Promise<void> {
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.admit(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+  /** The TLS port listened on, 0 when there is none. */
+  get tlsPort(): number {
+    return portOf(this.tlsServer) ?? this.options.tlsPort ?? 0;
+  }
+
+  /** Starts listening (on the TLS port too, when there is one). */
+  async listen(): Promise<void> {
+    this.server = await listenOn(this.options.host, this.options.port, (socket) => this.admit(socket, false));
+    if (this.options.tlsPort === null) return;
+    try {
+      this.tlsServer = await listenOn(this.options.host, this.options.tlsPort, (socket) => this.admit(socket, true));
+    } catch (err) {
+      this.server.close();
+      throw err;
+    }
   }
 
   /** Stops accepting; sockets still waiting for their first frame are closed. */
   close(): void {
     this.server?.close();
+    this.tlsServer?.close();
     for (const socket of this.waiting) socket.destroy();
   }
 
@@ -87,23 +98,26 @@ export class Listener {
     else this.perAddress.delete(address);
   }
 
-  private admit(socket: net.Socket): void {
+  private admit(socket: net.Socket, tls: boolean): void {
     socket.on('error', () => socket.destroy());
     const address = socket.remoteAddress ?? '';
     const { maxConnections, maxPerAddress } = this.options;
     this.counters.accepted++;
+    // A TLS client cannot read a plain ERROR frame: it is only closed.
+    const turnAway = tls ? (): void => void socket.destroy() : refuse.bind(null, socket);
     if (this.total >= maxConnections) {
       this.counters.refused++;
-      return refuse(socket, 'too many connections', 'The broker serves its maximum number of connections; try again later.');
+      return turnAway('too many connections', 'The broker serves its maximum number of connections; try again later.');
     }
     const mine = this.perAddress.get(address) ?? 0;
     if (maxPerAddress > 0 && mine >= maxPerAddress) {
       this.counters.refused++;
-      return refuse(socket, 'too many connections', `Address ${address} holds its maximum of ${maxPerAddress} connections.`);
+      return turnAway('too many connections', `Address ${address} holds its maximum of ${maxPerAddress} connections.`);
     }
     this.total++;
     this.perAddress.set(address, mine + 1);
-    this.readHead(socket, address);
+    if (tls) this.accept(socket, Buffer.alloc(0), true);
+    else this.readHead(socket, address);
   }
 
   /** Reads until the first frame ends, then hands the socket over; or refuses it. */
@@ -119,7 +133,7 @@ export class Listener {
       this.waiting.delete(socket);
       if (outcome === 'accept') {
         stopReading(socket);
-        this.accept(socket, Buffer.concat(chunks, bytes));
+        this.accept(socket, Buffer.concat(chunks, bytes), false);
         return;
       }
       this.released(address);
@@ -141,6 +155,23 @@ export class Listener {
     socket.once('close', () => finish('gone'));
     socket.resume();
   }
+}
+
+/** A server that listens without reading (`pauseOnConnect`): sockets are handed to sessions unread. */
+function listenOn(host: string, port: number, onSocket: (socket: net.Socket) => void): Promise<net.Server> {
+  const server = net.createServer({ pauseOnConnect: true, noDelay: true }, onSocket);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function portOf(server: net.Server | null): number | undefined {
+  const addr = server?.address();
+  return typeof addr === 'object' && addr ? addr.port : undefined;
 }
 
 /**

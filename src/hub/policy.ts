@@ -50,8 +50,18 @@ export interface BrokerFileConfig {
   destinations: Array<{ pattern: string; policy: Partial<DestinationPolicy> }>;
 }
 
-/** Thrown for an invalid configuration file; the message names the key. */
-export class ConfigError extends Error {}
+/** Thrown for an invalid configuration file; the message names the key (and, from a file, its line). */
+export class ConfigError extends Error {
+  /** The keys leading to the bad value, outermost first (to find its line in the file). */
+  keys: string[] = [];
+}
+
+/** A ConfigError located at `keys` (see ConfigError.keys). */
+function keyError(message: string, ...keys: string[]): ConfigError {
+  const err = new ConfigError(message);
+  err.keys = keys;
+  return err;
+}
 
 type Check = (value: unknown, where: string) => unknown;
 
@@ -99,28 +109,33 @@ export function parseConfig(raw: unknown, source = 'config'): BrokerFileConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${source}: must be a JSON object`);
   const top = raw as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (key !== 'destinations' && key !== '$comment') throw new ConfigError(`${source}: unknown key '${key}'`);
+    if (key !== 'destinations' && key !== '$comment') throw keyError(`${source}: unknown key '${key}'`, key);
   }
   const dests = top.destinations ?? {};
   if (typeof dests !== 'object' || dests === null || Array.isArray(dests)) {
-    throw new ConfigError(`${source}.destinations: must be an object of pattern → settings`);
+    throw keyError(`${source}.destinations: must be an object of pattern → settings`, 'destinations');
   }
   const destinations = Object.entries(dests as Record<string, unknown>).map(([pattern, settings]) => {
     const where = `${source}.destinations["${pattern}"]`;
-    if (typeof settings !== 'object' || settings === null) throw new ConfigError(`${where}: must be an object`);
+    if (typeof settings !== 'object' || settings === null) throw keyError(`${where}: must be an object`, 'destinations', pattern);
     const policy: Partial<DestinationPolicy> = {};
     for (const [key, value] of Object.entries(settings as Record<string, unknown>)) {
       if (key === '$comment') continue;
       const check = CHECKS[key as keyof DestinationPolicy];
-      if (!check) throw new ConfigError(`${where}.${key}: unknown setting`);
-      (policy as Record<string, unknown>)[key] = check(value, `${where}.${key}`);
+      if (!check) throw keyError(`${where}.${key}: unknown setting`, 'destinations', pattern, key);
+      try {
+        (policy as Record<string, unknown>)[key] = check(value, `${where}.${key}`);
+      } catch (err) {
+        if (err instanceof ConfigError) err.keys = ['destinations', pattern, key];
+        throw err;
+      }
     }
     return { pattern, policy };
   });
   return { destinations };
 }
 
-/** Reads and validates a configuration file. */
+/** Reads and validates a configuration file; errors name the file, the line and the problem. */
 export function loadConfigFile(file: string): BrokerFileConfig {
   let text: string;
   try {
@@ -132,9 +147,45 @@ export function loadConfigFile(file: string): BrokerFileConfig {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const line = at ? lineAt(text, Number(at[1])) : /end of JSON input/.test(message) ? lineAt(text, text.length) : 0;
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: not valid JSON: ${message}`);
   }
-  return parseConfig(raw, file);
+  try {
+    return parseConfig(raw, file);
+  } catch (err) {
+    const line = err instanceof ConfigError ? lineOfKeys(text, err.keys) : 0;
+    if (!line) throw err;
+    throw new ConfigError(`${file}:${line}: ${(err as Error).message.slice(file.length).replace(/^(\.|: )/, '')}`);
+  }
+}
+
+/** The line (1-based) of character `index` of `text`. */
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * The line of the last of `keys`, found as each key in turn (`"key":`) after the one before it; 0 when
+ * one is not found (a key written with escapes).
+ */
+function lineOfKeys(text: string, keys: string[]): number {
+  let from = 0;
+  for (const key of keys) {
+    const re = new RegExp(`${escapeRegExp(JSON.stringify(key))}\\s*:`, 'g');
+    re.lastIndex = from;
+    const m = re.exec(text);
+    if (!m) return 0;
+    from = m.index;
+  }
+  return keys.length > 0 ? lineAt(text, from) : 0;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The policy of `dest`: defaults, overridden by every matching pattern in file order. */

@@ -41,7 +41,8 @@ export class Queue {
   expired = 0;
   deadLettered = 0;
 
-  constructor(readonly name: string, readonly policy: DestinationPolicy, private readonly onDue: (q: Queue) => void) {}
+  /** `policy` changes when the configuration is reloaded (Destinations.reconfigure). */
+  constructor(readonly name: string, public policy: DestinationPolicy, private readonly onDue: (q: Queue) => void) {}
 
   /** Ready (in memory and paged out to disk) plus delayed messages: what the queue holds that nobody has been given. */
   get depth(): number {

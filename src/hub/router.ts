@@ -425,6 +425,12 @@ export class Router implements RouterCore {
     return this.destinations.policyOf(name);
   }
 
+  /** A reloaded destination configuration (see Destinations.reconfigure); queues are offered again. */
+  reconfigure(config: BrokerFileConfig): void {
+    this.destinations.reconfigure(config);
+    for (const queue of this.destinations.allQueues()) this.dispatch(queue);
+  }
+
   /** One line per destination, for `status`. */
   status(): DestinationStatus[] {
     return this.destinations.status((q) => this.flow.queueBytes(q)).concat(this.topics.status());

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
-import type { HandoffMsg, HandoffReplyMsg, SessionStatus } from '../ipc/contract.js';
+import type { HandoffMsg, HandoffReplyMsg, SessionStatus, TlsSetupMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
 
 /** Most idle sessions the pool keeps ready because of a high connection rate. */
@@ -43,6 +43,8 @@ export interface PoolOptions {
   sessionConfig: SessionConfig;
   /** V8 heap limit of one session, in MiB: one client cannot starve the others. */
   sessionHeapMb: number;
+  /** The TLS port's key material, sent to every session over its channel before its first client. */
+  tls: TlsSetupMsg | null;
   log: Logger;
 }
 
@@ -53,6 +55,8 @@ export interface PooledSession {
   state: 'starting' | 'idle' | 'busy';
   /** Address of the client it serves ('' when none). */
   address: string;
+  /** The client it serves came in on the TLS port. */
+  tls: boolean;
   /** When it last became idle (epoch ms). */
   idleSince: number;
   /** Clients handed to it so far. */
@@ -64,6 +68,7 @@ interface WaitingSocket {
   socket: Socket;
   head: Buffer;
   address: string;
+  tls: boolean;
 }
 
 /** Keeps sessions ready, hands sockets over, takes sessions back, reports exits. */
@@ -135,16 +140,25 @@ export class SessionPool {
     return this.sessions.get(id)?.child.pid;
   }
 
+  /** Where the client session `id` serves came from, as the listener saw it (never as the session says). */
+  clientOf(id: number): { address: string; tls: boolean } | undefined {
+    const session = this.sessions.get(id);
+    return session?.state === 'busy' ? { address: session.address, tls: session.tls } : undefined;
+  }
+
   /** Kills session `id` (it misbehaved); its exit is handled like any other. */
   kill(id: number): void {
     this.sessions.get(id)?.child.kill('SIGKILL');
   }
 
-  /** Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready. */
-  handoff(socket: Socket, head: Buffer): void {
+  /**
+   * Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready;
+   * a `tls` socket is unread, for the session's own handshake.
+   */
+  handoff(socket: Socket, head: Buffer, tls = false): void {
     this.recentHandoffs.push(Date.now());
     this.counters.handoffs++;
-    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '' };
+    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '', tls };
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
     else this.wait(waiting);
@@ -184,11 +198,12 @@ export class SessionPool {
   }
 
   private give(session: PooledSession, waiting: WaitingSocket): void {
-    const { socket, head, address } = waiting;
+    const { socket, head, address, tls } = waiting;
     session.state = 'busy';
     session.address = address;
+    session.tls = tls;
     this.prioritise(session);
-    const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64') };
+    const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64'), tls };
     // A session that cannot take the socket is not trusted with another: it is stopped, the socket
     // goes to the next one.
     const retry = () => {
@@ -276,7 +291,7 @@ export class SessionPool {
       execArgv: sessionExecArgv(this.options.sessionHeapMb),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const session: PooledSession = { id, child, state: 'starting', address: '', idleSince: 0, clients: 0 };
+    const session: PooledSession = { id, child, state: 'starting', address: '', tls: false, idleSince: 0, clients: 0 };
     this.sessions.set(id, session);
     this.counters.started++;
     this.starting++;
@@ -287,6 +302,8 @@ export class SessionPool {
       child.once('exit', () => reject(new Error(`session ${id} exited before it was ready`)));
       child.on('message', (m: { t?: string }) => {
         if (m?.t !== 'ready' || session.state !== 'starting') return;
+        // Over the channel, before any client: a session's environment holds no secret.
+        if (this.options.tls) child.send(this.options.tls);
         this.starting--;
         this.becomeIdle(session);
         resolve();

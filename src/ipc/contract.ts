@@ -3,13 +3,14 @@
  * This is the only file that declares a bus message; both sides import it. A change to any shape
  * bumps BUS_VERSION, which the hub checks in `hello`.
  */
+import type { Access } from '../auth/access.js';
 import type { Headers, StompVersion } from '../protocol/frame.js';
 import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
 
-export type { AckMode, MessageProps, NackOptions };
+export type { Access, AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 7;
+export const BUS_VERSION = 8;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -33,7 +34,16 @@ export type RequestId = number;
 
 /** First message on the bus: who this session is and which contract it speaks. */
 export interface HelloMsg { t: 'hello'; v: number; session: number; pid: number }
-/** The client finished CONNECT: for `status` and logs. */
+/**
+ * The client's CONNECT credentials: the hub decides the login (a session never does) and answers
+ * `auth-reply`. `cert` is the DER of the client's verified TLS certificate, empty when it has none.
+ */
+export interface AuthMsg { t: 'auth'; login: string; passcode: string; cert: Buffer }
+/** The session applied the rights of `rights` push `gen`: requests after this are checked against them. */
+export interface RightsAckMsg { t: 'rights-ack'; gen: number }
+/** Answer to `drain`: the session stopped reading its client, no request follows this. */
+export interface DrainedMsg { t: 'drained' }
+/** The client finished CONNECT (after `auth-reply` accepted it): for `status` and logs. */
 export interface ConnectedMsg {
   t: 'connected'; login: string; version: StompVersion; remote: string; clientId: string;
 }
@@ -84,7 +94,7 @@ export interface EndMsg { t: 'end' }
 /** Everything a session may send to the hub. */
 export type SessionToHub =
   | HelloMsg | ConnectedMsg | PublishMsg | SubscribeMsg | UnsubscribeMsg | ClaimMsg | PassMsg | AckMsg
-  | NackMsg | CommitMsg | SyncMsg | FlowMsg | ClosedMsg | EndMsg;
+  | NackMsg | CommitMsg | SyncMsg | FlowMsg | ClosedMsg | EndMsg | AuthMsg | RightsAckMsg | DrainedMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Hub → session
@@ -112,6 +122,18 @@ export interface DoneMsg { t: 'done'; rid: RequestId }
 export interface RejectMsg { t: 'reject'; rid: RequestId; message: string; detail: string }
 /** Producer flow control: stop (or resume) reading the client socket. */
 export interface ThrottleMsg { t: 'throttle'; paused: boolean }
+/**
+ * Answer to `auth`: what the client may do, or null when the login is refused (the session sends
+ * ERROR "access refused" and closes; the hub has already waited out the failure delay).
+ */
+export interface AuthReplyMsg { t: 'auth-reply'; access: Access | null }
+/** A reload changed what the client may do: check its requests against `access` and answer `rights-ack`. */
+export interface RightsMsg { t: 'rights'; gen: number; access: Access }
+/**
+ * The broker is stopping: stop reading the client and answer `drained`; the answers to requests
+ * already sent still come (RECEIPTs are written), then `shutdown`.
+ */
+export interface DrainMsg { t: 'drain' }
 /** The broker is stopping: send the client an ERROR and close. */
 export interface ShutdownMsg { t: 'shutdown'; message: string }
 /** Answer to `end`: everything the hub sent before this was for the previous client. */
@@ -120,7 +142,7 @@ export interface ResetMsg { t: 'reset' }
 /** Everything the hub may send to a session. */
 export type HubToSession =
   | WelcomeMsg | OfferMsg | GrantMsg | RefuseMsg | DeliverMsg | RevokeMsg | DoneMsg | RejectMsg | ThrottleMsg
-  | ShutdownMsg | ResetMsg;
+  | ShutdownMsg | ResetMsg | AuthReplyMsg | RightsMsg | DrainMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Control client (the CLI) ↔ hub, over the same bus; its first message tells it from a session
@@ -131,10 +153,15 @@ export interface StatusRequestMsg { t: 'status'; rid: RequestId }
 /** Answer to `status`. */
 export interface StatusReplyMsg { t: 'status-reply'; rid: RequestId; status: BrokerStatus }
 
+/** The CLI's `reload`: reread the users file and the destination configuration. */
+export interface ReloadRequestMsg { t: 'reload'; rid: RequestId }
+/** Answer to `reload`: whether the new files were taken, and what the hub logged about it. */
+export interface ReloadReplyMsg { t: 'reload-reply'; rid: RequestId; ok: boolean; message: string }
+
 /** What a control client may ask. */
-export type ControlToHub = StatusRequestMsg;
+export type ControlToHub = StatusRequestMsg | ReloadRequestMsg;
 /** What the hub answers a control client. */
-export type HubToControl = StatusReplyMsg;
+export type HubToControl = StatusReplyMsg | ReloadReplyMsg;
 
 // ---------------------------------------------------------------------------------------------
 // Parent ↔ child over the child_process channel (socket handoff, like cluster's `newconn`)
@@ -142,9 +169,16 @@ export type HubToControl = StatusReplyMsg;
 
 /**
  * Sent with the client socket as handle: serve this client. `head` holds (base64) the bytes the hub
- * already read from it while waiting for its first frame; the session parses them first.
+ * already read from it while waiting for its first frame; the session parses them first. A `tls`
+ * socket comes from the TLS port unread: the session does the handshake itself.
  */
-export interface HandoffMsg { t: 'handoff'; remote: string; head: string }
+export interface HandoffMsg { t: 'handoff'; remote: string; head: string; tls: boolean }
+/**
+ * The TLS port's key material (PEM text), sent once to every session before its first client: the
+ * session cannot read files, and the key must not sit in its environment. `ca` empty = no client
+ * certificates; else a client must present one the CA signed.
+ */
+export interface TlsSetupMsg { t: 'tls-setup'; key: string; cert: string; ca: string }
 /** The child's answer: it took the socket, or refused it (the hub then gives it to another). */
 export interface HandoffReplyMsg { t: 'handoff-reply'; accepted: boolean }
 /** The child is up and joined the bus: it can take a client. */
@@ -157,6 +191,8 @@ export interface BrokerStatus {
   uptimeMs: number;
   host: string;
   port: number;
+  /** The TLS port, 0 when there is none. */
+  tlsPort: number;
   connections: number;
   /** Sockets the hub holds while their first frame arrives (they cost no session yet). */
   pendingConnections: number;

@@ -19,6 +19,8 @@ export interface BusLimits {
 
 /** Longest free-text field a session may send (login, client-id, reasons, durable names). */
 const MAX_TEXT = 64 * 1024;
+/** Largest client certificate (DER) a session may forward; real ones are 1 to 2 KiB. */
+const MAX_CERT_BYTES = 64 * 1024;
 /** Most message ids one ACK or NACK may name (a cumulative ACK of a full default prefetch window is 1000). */
 const MAX_IDS = 1_000_000;
 
@@ -138,6 +140,10 @@ const CHECKS: { [K in SessionToHub['t']]: Check } = {
   flow: (m) => bool(m, 'writable'),
   closed: (m) => first(text(m, 'reason'), text(m, 'error')),
   end: () => null,
+  auth: (m) => first(text(m, 'login'), text(m, 'passcode'),
+    m.cert instanceof Uint8Array && m.cert.length <= MAX_CERT_BYTES ? null : `cert must be at most ${MAX_CERT_BYTES} bytes`),
+  'rights-ack': (m) => uint(m, 'gen'),
+  drained: () => null,
 };
 
 /** Null when `m` is a well-formed session message within `limits`, else what is wrong with it. */

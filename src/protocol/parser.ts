@@ -236,33 +236,51 @@ export class FrameParser {
   /** Reads one EOL-terminated line as UTF-8 without its EOL; null when short of bytes or failed. */
   private readLine(): string | null {
     const lf = this.find(LF);
-    const max = this.limits.maxHeaderLineLength;
-    // One byte of slack everywhere for a CR that belongs to the EOL, not to the line. Limits are checked
-    // before decoding, so a huge line that arrived whole is never decoded.
-    const bytes = lf === -1 ? this.scanned : lf + 1;
-    if (this.overLimit(bytes, lf === -1)) return null;
-    if (lf === -1) return null;
+    // Limits are checked before decoding, so a huge line that arrived whole is never decoded.
+    if (lf === -1) {
+      this.overLimitOpen(this.scanned);
+      return null;
+    }
+    const cr = lf > 0 && this.byteAtFront(lf - 1) === CR ? 1 : 0;
+    if (this.overLimit(lf - cr, lf + 1)) return null;
     this.frameBytes += lf + 1;
-    let line = this.text(lf);
-    this.skip(1);
-    if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1);
-    else if (lf > max) return this.lineTooLong();
+    const line = this.text(lf - cr);
+    this.skip(1 + cr);
     return line;
   }
 
   // --- errors ----------------------------------------------------------------------------------
 
-  /**
-   * Whether a line of `bytes` so far (its LF included when `open` is false) breaks the line or the frame
-   * limit, failing with the one these bytes crossed first: the same error however the bytes were chunked.
+  /*
+   * A line past both the line and the frame limit fails with the limit its bytes crossed first (the
+   * frame limit on a tie), so the error is the same however the bytes were chunked. The line limit is
+   * crossed at content byte max+1; the frame limit at byte maxFrameSize - frameBytes + 1 of the line.
    */
-  private overLimit(bytes: number, open: boolean): boolean {
-    const lineAt = this.limits.maxHeaderLineLength + 2 + (open ? 0 : 1); // the byte count that breaks the line limit
-    const frameAt = this.limits.maxFrameSize - this.frameBytes + 1; // … and the frame limit
-    if (bytes < lineAt && bytes < frameAt) return false;
-    if (frameAt <= lineAt) this.tooLarge();
+
+  /** Whether a complete line of `content` bytes (`bytes` with its EOL) breaks a limit; fails if so. */
+  private overLimit(content: number, bytes: number): boolean {
+    const lineAt = content > this.limits.maxHeaderLineLength ? this.limits.maxHeaderLineLength + 1 : Infinity;
+    const frameAt = this.limits.maxFrameSize - this.frameBytes + 1;
+    const frameCrossed = bytes >= frameAt ? frameAt : Infinity;
+    if (lineAt === Infinity && frameCrossed === Infinity) return false;
+    if (frameCrossed <= lineAt) this.tooLarge();
     else this.lineTooLong();
     return true;
+  }
+
+  /**
+   * Fails early on a line still without its LF once `n` bytes decide the outcome: its last byte may yet
+   * be the EOL's CR, so only n >= max + 2 proves the line limit broken.
+   */
+  private overLimitOpen(n: number): void {
+    const max = this.limits.maxHeaderLineLength;
+    const frameAt = this.limits.maxFrameSize - this.frameBytes + 1;
+    if (n >= max + 2) {
+      if (frameAt <= max + 1) this.tooLarge();
+      else this.lineTooLong();
+    } else if (n >= frameAt) {
+      this.tooLarge(); // the line limit, if it is ever crossed, is crossed at max + 1 >= n >= frameAt
+    }
   }
 
   private fail(code: StompErrorCode, message: string, detail: string): false {

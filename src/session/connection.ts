@@ -10,7 +10,7 @@ import { FrameParser } from '../protocol/parser.js';
 import { HEARTBEAT, serializeFrameParts } from '../protocol/writer.js';
 
 /** Why reading from the client is paused. */
-export type PauseReason = 'throttle' | 'bus';
+export type PauseReason = 'throttle' | 'bus' | 'login' | 'shutdown';
 
 /** A STOMP connection over one socket. */
 export class Connection {

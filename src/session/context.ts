@@ -34,6 +34,8 @@ export interface SessionContext {
   receiptFor(frame: Frame): RequestId;
   /** Closes the connection once request `rid` is done (DISCONNECT with receipt). */
   closeAfter(rid: RequestId): void;
+  /** The DER of the client's verified TLS certificate; empty for plain TCP or no certificate. */
+  peerCertificate(): Buffer;
 }
 
 /** A frame handler: validates, updates state, writes frames or tells the hub; throws StompError. */

@@ -1,6 +1,6 @@
 /**
  * Entry point of a session process: join the hub's bus, report ready, serve the client socket the hub
- * hands over. When that client ends cleanly the session resets (a new Session: nothing of one client is
+ * hands over (a TLS one through a handshake of its own, see tls.ts). When that client ends cleanly the session resets (a new Session: nothing of one client is
  * visible to the next) and waits for another, up to `sessionReuse` clients, as Apache's prefork children
  * do; otherwise it exits. Exits too when the hub goes away (its channel or the bus closes): no orphans.
  */
@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 import type { SessionConfig } from '../config.js';
 import {
   BUS_VERSION, type HandoffMsg, type HandoffReplyMsg, type HubToSession, type ReadyMsg, type SessionToHub,
+  type TlsSetupMsg,
 } from '../ipc/contract.js';
 import { type BusPeer, connectBus } from '../ipc/transport.js';
 import { Session } from './session.js';
+import { peerCertificate, TlsDoor } from './tls.js';
 
 type Bus = BusPeer<HubToSession, SessionToHub>;
 
@@ -31,10 +33,15 @@ async function joinBus(): Promise<Bus> {
 
 /** The clients this process serves, one at a time. */
 class ClientSlot {
-  private current: Session | null = null;
+  /** The client served now ('handshake': a TLS handshake is under way, no Session yet). */
+  private current: Session | 'handshake' | null = null;
   private served = 0;
   /** Between `end` and the hub's `reset`: what the hub sends was meant for the previous client. */
   private resetting = false;
+  /** The broker is stopping (`drain` came while no client was read): serve no one more. */
+  private stopping = false;
+  /** The TLS handshakes, once the hub has sent the key material. */
+  tls: TlsDoor | null = null;
 
   constructor(private readonly bus: Bus) {
     bus.onMessage = (m) => this.fromHub(m);
@@ -42,21 +49,51 @@ class ClientSlot {
 
   /** The hub's handoff: serve `socket`, unless a client is being served already. */
   take(m: HandoffMsg, socket: Socket | undefined): void {
-    const accepted = this.current === null && socket !== undefined;
+    const accepted = this.current === null && socket !== undefined && (!m.tls || this.tls !== null);
     process.send!({ t: 'handoff-reply', accepted } satisfies HandoffReplyMsg);
     if (!accepted) return;
-    const session = new Session(socket, this.bus, config, `session-${process.pid}-${this.served + 1}`, m.remote,
-      Buffer.from(m.head, 'base64'));
+    const name = `session-${process.pid}-${this.served + 1}`;
+    if (!m.tls) {
+      this.serve(new Session(socket, this.bus, config, name, m.remote, Buffer.from(m.head, 'base64')));
+      return;
+    }
+    // The CONNECT deadline counts from the handoff: the handshake spends part of it.
+    const deadline = Date.now() + config.connectTimeoutMs;
+    this.current = 'handshake';
+    void this.tls!.handshake(socket).then((secure) => {
+      if (!secure || this.stopping) {
+        secure?.destroy();
+        return this.handshakeFailed();
+      }
+      const left = { ...config, connectTimeoutMs: Math.max(1, deadline - Date.now()) };
+      this.serve(new Session(secure, this.bus, left, name, m.remote, Buffer.alloc(0), () => peerCertificate(secure)));
+    });
+  }
+
+  private serve(session: Session): void {
     session.onEnd = (reusable) => this.ended(session, reusable);
     this.current = session;
   }
 
+  /** A process that saw a failed handshake is not trusted with the next client: it exits. */
+  private handshakeFailed(): void {
+    this.current = null;
+    this.served++;
+    this.bus.close();
+    setTimeout(() => process.exit(0), 2000).unref();
+  }
+
   private fromHub(m: HubToSession): void {
+    if (m.t === 'drain' && (this.resetting || !(this.current instanceof Session))) {
+      this.stopping = true; // a handshake under way is not served: nothing can follow `drained`
+      this.bus.send({ t: 'drained' });
+      return;
+    }
     if (this.resetting) {
       if (m.t === 'reset') this.resetting = false;
       return;
     }
-    this.current?.hubMessage(m);
+    if (this.current instanceof Session) this.current.hubMessage(m);
   }
 
   /** The client is gone: reset and wait for the next one, or flush the bus and exit. */
@@ -81,8 +118,9 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
   const slot = new ClientSlot(await joinBus());
-  process.on('message', (m: HandoffMsg, socket?: Socket) => {
+  process.on('message', (m: HandoffMsg | TlsSetupMsg, socket?: Socket) => {
     if (m?.t === 'handoff') slot.take(m, socket);
+    else if (m?.t === 'tls-setup') slot.tls = new TlsDoor(m, config.connectTimeoutMs);
   });
   process.send!({ t: 'ready' } satisfies ReadyMsg);
 }

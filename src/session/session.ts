@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { SessionConfig } from '../config.js';
 import type {
-  Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
+  Access, Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
 } from '../ipc/contract.js';
 import type { BusPeer } from '../ipc/transport.js';
 import { StompError } from '../protocol/errors.js';
@@ -15,6 +15,7 @@ import {
 } from '../protocol/frame.js';
 import { Connection } from './connection.js';
 import type { ConnectionControl, SessionContext } from './context.js';
+import { acceptLogin, refuseLogin } from './handlers/connect.js';
 import { processFrame } from './processor.js';
 import { SessionState, type Subscription } from './state.js';
 
@@ -41,6 +42,10 @@ export class Session implements SessionContext {
    */
   private held: Array<{ after: RequestId; sub: Subscription; frame: Frame; bytes: number }> = [];
   private heldBytes = 0;
+  /** Frames the client sent behind CONNECT, kept until the hub has answered the login. */
+  private early: Frame[] = [];
+  /** The broker is stopping: no further client frame is acted on. */
+  private draining = false;
 
   private readonly busDrained = () => this.conn.setPaused('bus', false);
   /** The client connection has closed; `reusable` when it ended cleanly (see `endedCleanly`). */
@@ -54,6 +59,8 @@ export class Session implements SessionContext {
     readonly sessionName: string,
     readonly remote: string,
     head: Buffer,
+    /** The DER of the client's TLS certificate (empty when none); asked at CONNECT, after the handshake. */
+    private readonly peerCert: () => Buffer = () => Buffer.alloc(0),
   ) {
     this.conn = new Connection(socket, config);
     this.connection = this.conn;
@@ -115,12 +122,51 @@ export class Session implements SessionContext {
     this.closeAfterRid = rid;
   }
 
+  peerCertificate(): Buffer {
+    return this.peerCert();
+  }
 
   private clientFrame(frame: Frame): void {
-    if (this.closeAfterRid) return; // DISCONNECT was the last frame that counts
+    if (this.closeAfterRid || this.draining) return; // DISCONNECT was the last frame that counts
+    if (this.state.pendingConnect) {
+      // Bounded: reading stops at CONNECT, so only what was read with it can wait here.
+      this.early.push(frame);
+      return;
+    }
     const err = processFrame(frame, this);
     if (err) this.conn.fail(err, frame);
+    if (this.state.pendingConnect) this.conn.setPaused('login', true);
     if (this.hub.backlog > BUS_BACKLOG_LIMIT) this.conn.setPaused('bus', true);
+  }
+
+  /** The hub's answer to the login: CONNECTED and the frames sent behind CONNECT, or ERROR and a close. */
+  private loginAnswered(access: Access | null): void {
+    if (!this.state.pendingConnect || this.conn.isClosing) return;
+    const early = this.early;
+    this.early = [];
+    if (!access) {
+      this.conn.fail(refuseLogin());
+      return;
+    }
+    acceptLogin(this, access);
+    for (const frame of early) {
+      if (this.conn.isClosing) break;
+      this.clientFrame(frame);
+    }
+    this.conn.setPaused('login', false);
+  }
+
+  /** A reload changed the client's rights: its next requests are checked against the new ones. */
+  private rightsChanged(gen: number, access: Access): void {
+    if (this.state.access) this.state.access = access;
+    this.bus({ t: 'rights-ack', gen });
+  }
+
+  /** The broker is stopping: read nothing more; what was asked is still answered (RECEIPTs), then `shutdown`. */
+  private drain(): void {
+    this.draining = true;
+    this.conn.setPaused('shutdown', true);
+    this.bus({ t: 'drained' });
   }
 
   private makeHubHandlers(): Handlers<HubToSession> {
@@ -136,6 +182,9 @@ export class Session implements SessionContext {
       throttle: (m) => this.conn.setPaused('throttle', m.paused),
       shutdown: (m) => this.conn.fail(new StompError('SHUTDOWN', m.message, 'The broker is shutting down.')),
       reset: () => {}, // main.ts waits for it between clients
+      'auth-reply': (m) => this.loginAnswered(m.access),
+      rights: (m) => this.rightsChanged(m.gen, m.access),
+      drain: () => this.drain(),
     };
   }
 

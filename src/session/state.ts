@@ -2,7 +2,7 @@
  * The protocol state of one client, held by its session process: version, subscriptions and their
  * credit, messages awaiting ACK/NACK, open transactions and pending receipts.
  */
-import type { AckMode, RequestId, TxOp } from '../ipc/contract.js';
+import type { Access, AckMode, RequestId, TxOp } from '../ipc/contract.js';
 import type { Selector } from '../selector/selector.js';
 import { isTopic, TopicTrie } from '../protocol/destination.js';
 import type { StompVersion } from '../protocol/frame.js';
@@ -58,6 +58,12 @@ export interface Transaction {
   bytes: number;
 }
 
+/** A CONNECT waiting for the hub's login answer: what CONNECTED will say. */
+export interface PendingConnect {
+  version: StompVersion;
+  heartBeat: { send: number; receive: number; header: string };
+}
+
 /** Everything a session knows about its client. */
 export class SessionState {
   connected = false;
@@ -65,6 +71,10 @@ export class SessionState {
   disconnected = false;
   version: StompVersion = '1.0';
   login = '';
+  /** CONNECT was sent to the hub for its login check and not answered yet. */
+  pendingConnect: PendingConnect | null = null;
+  /** What the client may do, from the hub; null until its login is accepted. */
+  access: Access | null = null;
   readonly subscriptions = new Map<string, Subscription>();
   readonly subsByKey = new Map<number, Subscription>();
   /** Open topic subscriptions fed by topic fan-out (durable ones are fed through offers). */

@@ -1,7 +1,8 @@
 /**
  * Temporary queues (`/temp-queue/NAME`), as RabbitMQ and ActiveMQ offer them for request/reply: private
  * to the connection that uses them and gone when it ends. Everyone else knows one by its public name,
- * `/reply-queue/<session>.NAME`: a SEND whose `reply-to` names a temporary queue has it rewritten to that
+ * `/reply-queue/session-<pid>-<random token>.NAME` (the hub draws the prefix per login and sends it with
+ * the client's rights, see auth/access.ts): a SEND whose `reply-to` names a temporary queue has it rewritten to that
  * name, and its sender is subscribed to the queue (subscription id = the temporary name) if it was not.
  */
 import { REPLY_QUEUE_PREFIX, TEMP_QUEUE_PREFIX, isTempQueue } from '../protocol/destination.js';
@@ -9,7 +10,10 @@ import type { SessionContext } from './context.js';
 
 /** The public (hub-side) name of this connection's temporary queue `dest`, or `dest` itself. */
 export function resolveTemp(ctx: SessionContext, dest: string): string {
-  return isTempQueue(dest) ? `${REPLY_QUEUE_PREFIX}${ctx.sessionName}.${dest.slice(TEMP_QUEUE_PREFIX.length)}` : dest;
+  if (!isTempQueue(dest)) return dest;
+  // Frames are handled only after the login answer, which carries the prefix; the fallback is never used.
+  const prefix = ctx.state.access?.ownQueues ?? `${REPLY_QUEUE_PREFIX}${ctx.sessionName}.`;
+  return prefix + dest.slice(TEMP_QUEUE_PREFIX.length);
 }
 
 /**

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { isAlive, readBrokerInfo, removeStaleRunDir } from '../../src/hub/run-files.js';
@@ -304,6 +305,21 @@ export class RawClient {
     });
   }
 
+  /**
+   * Opens a TLS connection to the broker's TLS port on 127.0.0.1:`port`, trusting the CA in `options.ca`
+   * (and presenting `cert`/`key` when given); rejects when the handshake fails.
+   */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ...options });
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
   /** Whether the connection has closed (by either side). */
   get isClosed(): boolean {
     return this.closedFlag;
@@ -539,15 +555,16 @@ export class RawClient {
 
 /**
  * Connects, sends CONNECT (accept-version 1.2 and host unless overridden; pass `undefined` to leave a
- * header out) and resolves with the client once CONNECTED arrived. Any other answer rejects.
+ * header out) and resolves with the client once CONNECTED arrived. Any other answer rejects. `client`:
+ * CONNECT over a connection already open (a TLS one) instead of a new TCP one.
  */
 export async function connectStomp(
   port: number,
   headers: Record<string, string | number | undefined> = {},
-  opts: { command?: 'CONNECT' | 'STOMP'; timeoutMs?: number } = {},
+  opts: { command?: 'CONNECT' | 'STOMP'; timeoutMs?: number; client?: RawClient } = {},
 ): Promise<RawClient> {
   const { command = 'CONNECT', timeoutMs = 10_000 } = opts;
-  const client = await RawClient.connect(port);
+  const client = opts.client ?? await RawClient.connect(port);
   const all: Record<string, string | number | undefined> = { 'accept-version': '1.2', host: '/', ...headers };
   const list = Object.entries(all).filter((e): e is [string, string | number] => e[1] !== undefined);
   await client.frame(command, list);

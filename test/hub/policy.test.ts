@@ -135,6 +135,28 @@ describe('parseConfig', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // Errors from a file name its line: of a JSON syntax error, and of the key whose value is wrong.
+  test('loadConfigFile names the line', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-test-'));
+    const file = path.join(dir, 'broker.json');
+    const cases: Array<[string, string]> = [
+      ['{\n  "destinations": {\n    "/queue/a": { "maxLength": 1 },\n    "/queue/b": {\n      "maxLength": -1\n    }\n  }\n}',
+        ':5: destinations["/queue/b"].maxLength: must be a non-negative integer'],
+      ['{\n  "destinations": {\n    "/queue/a": {\n      "wat": 1\n    }\n  }\n}', ':4: destinations["/queue/a"].wat: unknown setting'],
+      ['{\n  "destinations": {},\n  "extra": 1\n}', ":3: unknown key 'extra'"],
+      ['{\n  "destinations": {\n    "/queue/a": { "maxLength": 1 },\n  }\n}', ':4: not valid JSON'],
+      ['{\n  "destinations": {\n', ':3: not valid JSON'],
+    ];
+    try {
+      for (const [text, expected] of cases) {
+        fs.writeFileSync(file, text);
+        throwsNaming(() => loadConfigFile(file), file + expected);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('policyFor', () => {

@@ -12,7 +12,9 @@ import { Hub } from '../../src/hub/hub.js';
 import { readBrokerInfo } from '../../src/hub/run-files.js';
 import { BUS_VERSION, type ControlToHub, type HubToControl } from '../../src/ipc/contract.js';
 import { connectBus } from '../../src/ipc/transport.js';
-import { connectStomp, freshDir, sendConfirmed, subscribe, uniqueDest } from '../helpers/broker.js';
+import { STOLEN } from '../fixtures/compromised-session.js';
+import { connectStomp, encodeFrame, freshDir, RawClient, sendConfirmed, subscribe, uniqueDest } from '../helpers/broker.js';
+import { removeUsers, usersPath, writeUsers } from '../helpers/users.js';
 
 describe('bus validation: a misbehaving session is killed, the hub goes on', () => {
   let hub: Hub;
@@ -59,5 +61,62 @@ describe('bus validation: a misbehaving session is killed, the hub goes on', () 
     await closed;
     const still = await connectStomp(hub.port);
     still.close();
+  });
+});
+
+/**
+ * The hub checks rights itself: a session that forwards what its client may not do (or anything before
+ * the hub accepted the login, or a login that is not the one accepted) is killed like one that sends a
+ * malformed message, and nothing of it is acted on.
+ */
+describe('bus validation: a session that asks beyond its client\'s rights is killed', () => {
+  let hub: Hub;
+  let dataDir: string;
+  const usersFile = usersPath();
+  before(async () => {
+    await writeUsers({ alice: { password: 'a', allow: [['read,write', '/queue/allowed-*']] } }, usersFile);
+    dataDir = freshDir();
+    hub = new Hub({ ...DEFAULT_CONFIG, port: 0, dataDir, prefork: 2, logLevel: 'error', usersFile, authFailureDelayMs: 10 }, {
+      sessionScript: fileURLToPath(new URL('../fixtures/compromised-session.js', import.meta.url)),
+    });
+    await hub.start();
+  });
+  after(async () => {
+    await hub?.stop();
+    removeUsers(usersFile);
+  });
+
+  /** The depth of STOLEN (0 when the queue does not exist). */
+  const stolenDepth = () => hub.status().destinations.find((d) => d.name === STOLEN)?.depth ?? 0;
+
+  test('a publish to a destination the client may not write: killed, nothing queued', async () => {
+    const queue = uniqueDest('queue', 'allowed');
+    const alice = await connectStomp(hub.port, { login: 'alice', passcode: 'a' });
+    await sendConfirmed(alice, queue, 'fine');
+    await alice.frame('SEND', { destination: queue, receipt: 'never' }, 'evil-dest');
+    await alice.expectClosed(10_000);
+    assert.equal(alice.pending, 0, 'no RECEIPT');
+    assert.equal(stolenDepth(), 0);
+    const again = await connectStomp(hub.port, { login: 'alice', passcode: 'a' });
+    await again.disconnect();
+  });
+
+  test('a request before the login was accepted: killed, never CONNECTED', async () => {
+    const client = await RawClient.connect(hub.port);
+    await client.send(encodeFrame('CONNECT', { 'accept-version': '1.2', login: 'evil-early', passcode: 'x' }));
+    await client.expectClosed(10_000);
+    assert.equal(client.pending, 0, 'no CONNECTED, no ERROR from a killed session');
+    assert.equal(stolenDepth(), 0);
+  });
+
+  test('a session that reports another login than the one accepted: killed', async () => {
+    const client = await RawClient.connect(hub.port);
+    const queue = uniqueDest('queue', 'allowed');
+    await client.send(encodeFrame('CONNECT', { 'accept-version': '1.2', login: 'alice', passcode: 'a', 'client-id': 'evil-claim' }));
+    await client.expectFrame('CONNECTED'); // written before the session told the hub its lie
+    await client.frame('SEND', { destination: queue, receipt: 'never' }, 'after the lie');
+    await client.expectClosed(10_000);
+    assert.equal(client.pending, 0, 'no RECEIPT: nothing from a killed session counts');
+    assert.equal(hub.status().destinations.find((d) => d.name === queue)?.depth ?? 0, 0);
   });
 });

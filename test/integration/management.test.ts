@@ -3,7 +3,7 @@
  * answer and its 400s, browsing without consuming, purging, moving dead letters back, closing a
  * client, Prometheus metrics, and the console's files.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,6 +14,7 @@ import {
   ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, nextMessages, subscribeTo, text,
 } from '../helpers/jobs.js';
 import { call, destPath, managementUrl, metric, parseMetrics } from '../helpers/management.js';
+import { removeUsers, usersPath, writeUsers } from '../helpers/users.js';
 
 describe('management API', () => {
   const ctx = useBroker({ args: ['--http-port', '0'], producer: true });
@@ -288,5 +289,32 @@ describe('management API: options', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// With a users file the API asks for basic auth of a user holding admin on every destination, and may
+// then listen where other hosts can reach it.
+describe('management API: with --users', () => {
+  const usersFile = usersPath();
+  before(() => writeUsers({
+    ops: { password: 'ops-secret', allow: [['read,write,admin', '*']] },
+    app: { password: 'app-secret', allow: [['read,write', '*']] },
+  }, usersFile));
+  after(() => removeUsers(usersFile));
+  const ctx = useBroker({ args: ['--users', usersFile, '--http-port', '0', '--http-host', '0.0.0.0'] });
+  const basic = (login: string, password: string) =>
+    ({ headers: { authorization: `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}` } });
+
+  test('401 without or with wrong credentials, 403 without admin, 200 for an admin', async () => {
+    const base = managementUrl(ctx.broker);
+    const none = await call(base, '/api/overview');
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate') ?? '', /^Basic/);
+    assert.equal((await call(base, '/api/overview', undefined, basic('ops', 'wrong'))).status, 401);
+    assert.equal((await call(base, '/api/overview', undefined, basic('nobody', 'ops-secret'))).status, 401);
+    assert.equal((await call(base, '/api/overview', undefined, basic('app', 'app-secret'))).status, 403);
+    const ok = await call(base, '/api/overview', undefined, basic('ops', 'ops-secret'));
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.pid, ctx.broker.pid);
   });
 });

@@ -3,6 +3,7 @@ import type {
   BrokerStatus, ControlToHub, HubToControl, HubToSession, MessageProps, NackOptions, SessionToHub, WireMessage,
 } from '../../src/ipc/contract.js';
 import { BUS_VERSION } from '../../src/ipc/contract.js';
+import type { Access } from '../../src/auth/access.js';
 
 /** A body with NUL bytes and every byte value. */
 export const BINARY = Buffer.concat([Buffer.from([0, 0, 1, 0, 255]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
@@ -12,8 +13,13 @@ const WIRE: WireMessage = {
   id: 123456789, dest: '/queue/a', headers: { 'content-type': 'application/octet-stream', 'x-ü': 'v:1\n' },
   body: BINARY, redeliveries: 2,
 };
+const ACCESS: Access = {
+  user: { name: 'alice', grants: [{ rights: ['read', 'write'], pattern: '/queue/jobs.*' }, { rights: ['admin'], pattern: '*' }] },
+  deadLetters: ['/queue/failed'],
+  ownQueues: '/reply-queue/session-4242-Zm9vYmFyYmF6.',
+};
 const STATUS: BrokerStatus = {
-  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, connections: 3, pendingConnections: 1, idleSessions: 2,
+  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, tlsPort: 61614, connections: 3, pendingConnections: 1, idleSessions: 2,
   destinations: [
     { name: '/queue/a', kind: 'queue', depth: 5, bytes: 5120, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
     { name: '/topic/t', kind: 'topic', depth: 0, bytes: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
@@ -50,6 +56,9 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
   flow: { t: 'flow', writable: false },
   closed: { t: 'closed', reason: 'error', error: 'Unknown message: ACK names nothing' },
   end: { t: 'end' },
+  auth: { t: 'auth', login: 'alice', passcode: 'pa:ss\u0000wörd', cert: Buffer.from([0x30, 0x82, 0, 1]) },
+  'rights-ack': { t: 'rights-ack', gen: 3 },
+  drained: { t: 'drained' },
 };
 
 export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, { t: K }> } = {
@@ -64,9 +73,14 @@ export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, {
   throttle: { t: 'throttle', paused: true },
   shutdown: { t: 'shutdown', message: 'bye' },
   reset: { t: 'reset' },
+  'auth-reply': { t: 'auth-reply', access: ACCESS },
+  rights: { t: 'rights', gen: 3, access: { ...ACCESS, deadLetters: [] } },
+  drain: { t: 'drain' },
 };
 
 export const CONTROL: { [K in ControlToHub['t'] | HubToControl['t']]: Extract<ControlToHub | HubToControl, { t: K }> } = {
   status: { t: 'status', rid: 11 },
   'status-reply': { t: 'status-reply', rid: 15, status: STATUS },
+  reload: { t: 'reload', rid: 16 },
+  'reload-reply': { t: 'reload-reply', rid: 16, ok: false, message: 'users.txt:3: unknown right "raed"' },
 };

@@ -47,6 +47,10 @@ describe('checkSessionMessage', () => {
     }), /transaction bytes/],
     ['unknown operation', variant('commit', { ops: [{ t: 'drop' }] }), /unknown transaction operation/],
     ['flow without boolean', variant('flow', { writable: 'yes' }), /writable/],
+    ['passcode not a string', variant('auth', { passcode: 42 }), /passcode/],
+    ['certificate not bytes', variant('auth', { cert: 'MIIB' }), /cert/],
+    ['certificate too large', variant('auth', { cert: Buffer.alloc(65 * 1024) }), /cert/],
+    ['rights-ack without generation', variant('rights-ack', { gen: -1 }), /gen/],
   ];
   for (const [name, message, expected] of bad) {
     test(`refuses ${name}`, () => {

@@ -1,19 +1,74 @@
-/** CONNECT / STOMP handler: version and heart-beat negotiation, CONNECTED, the state and what the hub is told. */
+/** CONNECT / STOMP handler: version and heart-beat negotiation, the login asked of the hub, CONNECTED, the state. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handleConnect } from '../../src/session/handlers/connect.js';
-import { type FakeContext, fakeContext, frame, REMOTE, SESSION_NAME, throwsStomp } from './fake-context.js';
+import { acceptLogin, handleConnect, refuseLogin } from '../../src/session/handlers/connect.js';
+import {
+  type FakeContext, fakeContext, frame, FULL_ACCESS, REMOTE, SESSION_NAME, throwsStomp,
+} from './fake-context.js';
 
 /** A fresh, unconnected session with the broker's minimum heart-beats set to 100,100 (the default). */
 function unconnected(): FakeContext {
   return fakeContext({ connected: false, config: { heartbeat: [100, 100] } });
 }
 
+/** CONNECT, then the hub's acceptance of the login (what the session does on `auth-reply`). */
+function connectAccepted(f: ReturnType<typeof frame>, ctx: FakeContext): void {
+  handleConnect(f, ctx);
+  acceptLogin(ctx, FULL_ACCESS);
+}
+
+describe('CONNECT: the login goes to the hub', () => {
+  // CONNECT writes nothing yet: the credentials go to the hub, which decides; the parser switches version.
+  test('CONNECT sends login, passcode and certificate to the hub and waits', () => {
+    const ctx = unconnected();
+    handleConnect(frame('CONNECT', { 'accept-version': '1.2', login: 'alice', passcode: 'pa:ss', 'heart-beat': '0,0' }), ctx);
+    assert.deepEqual(ctx.sent, [], 'no CONNECTED before the hub answers');
+    assert.deepEqual(ctx.messages, [{ t: 'auth', login: 'alice', passcode: 'pa:ss', cert: Buffer.alloc(0) }]);
+    assert.equal(ctx.state.connected, false);
+    assert.notEqual(ctx.state.pendingConnect, null);
+    assert.deepEqual(ctx.connectionCalls, [{ call: 'connected', version: '1.2' }], 'no heart-beats before the login');
+  });
+
+  // Without login and passcode headers the hub is asked all the same (it decides about anonymous clients).
+  test('no login headers: empty credentials are sent', () => {
+    const ctx = unconnected();
+    handleConnect(frame('CONNECT', { 'accept-version': '1.2' }), ctx);
+    assert.deepEqual(ctx.messages, [{ t: 'auth', login: '', passcode: '', cert: Buffer.alloc(0) }]);
+  });
+
+  // A second CONNECT while the first one's login is being checked is refused.
+  test('CONNECT while the login is pending → ALREADY_CONNECTED', () => {
+    const ctx = unconnected();
+    handleConnect(frame('CONNECT', { 'accept-version': '1.2' }), ctx);
+    throwsStomp(() => handleConnect(frame('CONNECT', { 'accept-version': '1.2' }), ctx), 'ALREADY_CONNECTED', 'Already connected');
+  });
+
+  // The hub's acceptance: the state takes the access, and the hub is told login, version, address and client-id.
+  test('acceptLogin: connected with the access the hub sent', () => {
+    const ctx = unconnected();
+    handleConnect(frame('STOMP', { 'accept-version': '1.1', login: 'alice', passcode: 'secret', 'client-id': 'c1' }), ctx);
+    acceptLogin(ctx, FULL_ACCESS);
+    assert.equal(ctx.state.connected, true);
+    assert.equal(ctx.state.pendingConnect, null);
+    assert.equal(ctx.state.access, FULL_ACCESS);
+    assert.equal(ctx.sent[0].command, 'CONNECTED');
+    assert.deepEqual(ctx.messages.at(-1), { t: 'connected', login: 'alice', version: '1.1', remote: REMOTE, clientId: 'c1' });
+  });
+
+  // A refused login: ERROR "access refused", and nothing that says whether the user exists.
+  test('refuseLogin: ACCESS_REFUSED "access refused", no hint', () => {
+    const err = refuseLogin();
+    assert.equal(err.code, 'ACCESS_REFUSED');
+    assert.equal(err.message, 'access refused');
+    assert.doesNotMatch(err.detail, /user|exist|unknown/i);
+  });
+});
+
 describe('CONNECT', () => {
   // CONNECTED names the version, the server and the session; the state is connected in that version.
   test('accept-version 1.2: CONNECTED with version, server, session and heart-beat', () => {
     const ctx = unconnected();
-    handleConnect(frame('CONNECT', { 'accept-version': '1.0,1.1,1.2', host: '/' }), ctx);
+    connectAccepted(frame('CONNECT', { 'accept-version': '1.0,1.1,1.2', host: '/' }), ctx);
     assert.equal(ctx.sent.length, 1);
     assert.deepEqual(ctx.sent[0], {
       command: 'CONNECTED',
@@ -28,7 +83,7 @@ describe('CONNECT', () => {
   for (const [accept, version] of [['1.1', '1.1'], ['1.0,1.1', '1.1'], ['1.0', '1.0'], ['1.2,2.0', '1.2']] as const) {
     test(`accept-version '${accept}' → ${version}`, () => {
       const ctx = unconnected();
-      handleConnect(frame('CONNECT', { 'accept-version': accept }), ctx);
+      connectAccepted(frame('CONNECT', { 'accept-version': accept }), ctx);
       assert.equal(ctx.state.version, version);
       assert.equal(ctx.sent[0].headers.version, version);
       assert.deepEqual(ctx.connectionCalls[0], { call: 'connected', version });
@@ -38,7 +93,7 @@ describe('CONNECT', () => {
   // No accept-version is a STOMP 1.0 client: its CONNECTED carries no heart-beat header (a 1.1 header).
   test('no accept-version → 1.0, CONNECTED without heart-beat', () => {
     const ctx = unconnected();
-    handleConnect(frame('CONNECT'), ctx);
+    connectAccepted(frame('CONNECT'), ctx);
     assert.equal(ctx.state.version, '1.0');
     assert.deepEqual(ctx.sent[0].headers,
       { version: '1.0', server: 'stomp-broker/test', session: SESSION_NAME });
@@ -47,7 +102,7 @@ describe('CONNECT', () => {
   // Heart-beats: the broker offers what the client asks, no faster than its minimum; 0 stays off.
   test('heart-beat is negotiated against the configured minimum and started', () => {
     const ctx = fakeContext({ connected: false, config: { heartbeat: [500, 400] } });
-    handleConnect(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '100,1000' }), ctx);
+    connectAccepted(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '100,1000' }), ctx);
     // The client can send every 100 ms (the broker expects no more often than 400) and wants one every 1000.
     assert.equal(ctx.sent[0].headers['heart-beat'], '1000,400');
     assert.deepEqual(ctx.connectionCalls, [
@@ -59,14 +114,14 @@ describe('CONNECT', () => {
   // STOMP 1.0 has no heart-beating: a 1.0 client's heart-beat header starts nothing it was not told of.
   test('1.0: a heart-beat header is not agreed to', () => {
     const ctx = unconnected();
-    handleConnect(frame('CONNECT', { 'heart-beat': '100,100' }), ctx);
+    connectAccepted(frame('CONNECT', { 'heart-beat': '100,100' }), ctx);
     assert.equal(ctx.sent[0].headers['heart-beat'], undefined);
     assert.deepEqual(ctx.connectionCalls[1], { call: 'startHeartbeat', send: 0, receive: 0 });
   });
 
   test('heart-beat 0,0 (or none) → no heart-beats either way', () => {
     const ctx = unconnected();
-    handleConnect(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '0,0' }), ctx);
+    connectAccepted(frame('CONNECT', { 'accept-version': '1.2', 'heart-beat': '0,0' }), ctx);
     assert.equal(ctx.sent[0].headers['heart-beat'], '0,0');
     assert.deepEqual(ctx.connectionCalls[1], { call: 'startHeartbeat', send: 0, receive: 0 });
   });
@@ -75,17 +130,17 @@ describe('CONNECT', () => {
   test('the hub is told login, version, remote address and client-id', () => {
     const ctx = unconnected();
     const headers = { 'accept-version': '1.1', login: 'alice', passcode: 'secret', 'client-id': 'c1' };
-    handleConnect(frame('STOMP', headers), ctx);
+    connectAccepted(frame('STOMP', headers), ctx);
     assert.equal(ctx.state.login, 'alice');
     assert.equal(ctx.state.clientId, 'c1');
-    assert.deepEqual(ctx.messages,
+    assert.deepEqual(ctx.messages.slice(1),
       [{ t: 'connected', login: 'alice', version: '1.1', remote: REMOTE, clientId: 'c1' }]);
   });
 
   test('without login and client-id both are empty', () => {
     const ctx = unconnected();
-    handleConnect(frame('CONNECT', { 'accept-version': '1.2' }), ctx);
-    assert.deepEqual(ctx.messages, [{ t: 'connected', login: '', version: '1.2', remote: REMOTE, clientId: '' }]);
+    connectAccepted(frame('CONNECT', { 'accept-version': '1.2' }), ctx);
+    assert.deepEqual(ctx.messages.slice(1), [{ t: 'connected', login: '', version: '1.2', remote: REMOTE, clientId: '' }]);
   });
 });
 

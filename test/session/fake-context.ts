@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type SessionConfig, sessionConfigOf } from '../../src/config.js';
+import { type Access, ANONYMOUS } from '../../src/auth/access.js';
 import type { RequestId, SessionToHub } from '../../src/ipc/contract.js';
 import { StompError, type StompErrorCode } from '../../src/protocol/errors.js';
 import type { Frame, Headers, StompVersion } from '../../src/protocol/frame.js';
@@ -28,6 +29,9 @@ export interface FakeContext extends SessionContext {
   closeAfterRid: RequestId;
 }
 
+/** What a client without a users file may do: everything. */
+export const FULL_ACCESS: Access = { user: ANONYMOUS, deadLetters: [], ownQueues: '/reply-queue/session-4242-Zm9vYmFyYmF6.' };
+
 /** The session's name (CONNECTED's `session` header) of every fake. */
 export const SESSION_NAME = 'session-4242-1';
 /** The client address of every fake. */
@@ -35,16 +39,18 @@ export const REMOTE = '127.0.0.1:5555';
 
 /**
  * A fake context. `connected` names the version the client negotiated (the state as after CONNECT);
- * false leaves it unconnected. `config` overrides the session defaults (the broker's).
+ * false leaves it unconnected. `config` overrides the session defaults (the broker's); `access` is what
+ * the hub said the client may do (default: everything).
  */
 export function fakeContext(
-  options: { connected?: StompVersion | false; config?: Partial<SessionConfig> } = {},
+  options: { connected?: StompVersion | false; config?: Partial<SessionConfig>; access?: Access } = {},
 ): FakeContext {
   const state = new SessionState();
   const { connected = '1.2' } = options;
   if (connected) {
     state.connected = true;
     state.version = connected;
+    state.access = options.access ?? FULL_ACCESS;
   }
   const connectionCalls: ConnectionCall[] = [];
   const connection: ConnectionControl = {
@@ -69,6 +75,7 @@ export function fakeContext(
     closeAfter: (rid) => {
       ctx.closeAfterRid = rid;
     },
+    peerCertificate: () => Buffer.alloc(0),
   };
   return ctx;
 }

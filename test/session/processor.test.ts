@@ -30,12 +30,12 @@ describe('processor: before CONNECT', () => {
 
   // CONNECT and STOMP both connect (they run the same handler).
   for (const command of ['CONNECT', 'STOMP']) {
-    test(`${command} connects: CONNECTED is written and the hub told`, () => {
+    test(`${command} asks the hub for the login; nothing is written yet`, () => {
       const ctx = fakeContext({ connected: false });
       assert.equal(processFrame(frame(command, { 'accept-version': '1.2' }), ctx), null);
-      assert.equal(ctx.state.connected, true);
-      assert.deepEqual(ctx.sent.map((f) => f.command), ['CONNECTED']);
-      assert.deepEqual(ctx.messages.map((m) => m.t), ['connected']);
+      assert.equal(ctx.state.connected, false);
+      assert.deepEqual(ctx.sent, []);
+      assert.deepEqual(ctx.messages.map((m) => m.t), ['auth']);
     });
   }
 

@@ -1,4 +1,9 @@
-/** What several frame handlers share: transactions named by a frame, and receipts for local work. */
+/**
+ * What several frame handlers share: transactions named by a frame, receipts for local work, and the
+ * permission check every request passes before it reaches the hub.
+ */
+import { missingRight, refusalText } from '../../auth/access.js';
+import type { Right } from '../../auth/rights.js';
 import type { TxOp } from '../../ipc/contract.js';
 import { fail } from '../../protocol/errors.js';
 import { type Frame, HEADER_TRANSACTION } from '../../protocol/frame.js';
@@ -37,6 +42,20 @@ export function addToTransaction(tx: Transaction, op: TxOp, frame: Frame, ctx: S
   tx.bytes += bytes;
   tx.settles.push(...settles);
   receiptOnly(frame, ctx);
+}
+
+/**
+ * Throws ACCESS_REFUSED (naming the destination and the missing right) unless the client may use
+ * `right` on `dest` (and admin, for a durable subscription or a dead-letter queue). The hub checks
+ * again; a session that let a forbidden request through would be killed.
+ */
+export function requireRight(ctx: SessionContext, right: Right, dest: string, durable = false): void {
+  const { access } = ctx.state;
+  if (!access) throw fail('NOT_CONNECTED', 'Not connected', 'The login has not been accepted yet.');
+  const missing = missingRight(access, right, dest, durable);
+  if (!missing) return;
+  const { message, detail } = refusalText(access, missing, dest, durable);
+  throw fail('ACCESS_REFUSED', message, detail);
 }
 
 /** Answers a frame handled inside the session, in order with the requests before it. */

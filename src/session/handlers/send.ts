@@ -6,7 +6,7 @@ import { checkDestination } from '../../protocol/destination.js';
 import { messageProps, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import { replyTo, resolveTemp } from '../temp-queues.js';
-import { addToTransaction, transactionOf } from './common.js';
+import { addToTransaction, requireRight, transactionOf } from './common.js';
 
 /** Headers of a SEND that travel on to the MESSAGE: everything but what the broker sets. */
 function messageHeaders(frame: Frame): Headers {
@@ -23,6 +23,7 @@ export function handleSend(frame: Frame, ctx: SessionContext): void {
   const named = requireHeader(frame, HEADER_DESTINATION);
   checkDestination(named);
   const dest = resolveTemp(ctx, named);
+  requireRight(ctx, 'write', dest);
   const headers = messageHeaders(frame);
   if (headers[HEADER_REPLY_TO] !== undefined) headers[HEADER_REPLY_TO] = replyTo(ctx, headers[HEADER_REPLY_TO]);
   const props = messageProps(frame);

@@ -12,6 +12,7 @@ import {
 import type { SessionContext } from '../context.js';
 import { resolveTemp } from '../temp-queues.js';
 import type { Subscription } from '../state.js';
+import { requireRight } from './common.js';
 
 /**
  * The durable subscription a SUBSCRIBE asks for, '' for none: ActiveMQ's `activemq.subscriptionName`
@@ -56,6 +57,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
   const durable = isTopic(dest) ? durableName(frame, ctx, id) : '';
+  requireRight(ctx, 'read', dest, durable !== '');
   const selector = selectorOf(frame);
   const sub: Subscription = {
     id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
@@ -80,6 +82,8 @@ export function handleUnsubscribe(frame: Frame, ctx: SessionContext): void {
   if (!sub) throw fail('UNKNOWN_SUBSCRIPTION', 'Unknown subscription', `No subscription with id '${id}'.`);
   const forget = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME] !== undefined
     || booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
+  // Ending a durable subscription for good is an admin act, as creating one is.
+  if (forget && sub.durable) requireRight(ctx, 'admin', sub.dest);
   state.closeSubscription(sub);
   state.untrack([...sub.unacked.values()]);
   ctx.bus({ t: 'unsubscribe', sub: sub.key, forget, rid: ctx.receiptFor(frame) });

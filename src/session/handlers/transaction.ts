@@ -6,7 +6,7 @@ import { fail } from '../../protocol/errors.js';
 import { type Frame, HEADER_TRANSACTION } from '../../protocol/frame.js';
 import { requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
-import { openTransaction, receiptOnly } from './common.js';
+import { openTransaction, receiptOnly, requireRight } from './common.js';
 
 /** BEGIN (STOMP 1.2 "BEGIN"). */
 export function handleBegin(frame: Frame, ctx: SessionContext): void {
@@ -22,10 +22,14 @@ export function handleBegin(frame: Frame, ctx: SessionContext): void {
   receiptOnly(frame, ctx);
 }
 
-/** COMMIT (STOMP 1.2 "COMMIT"): everything in the transaction takes effect at once. */
+/**
+ * COMMIT (STOMP 1.2 "COMMIT"): everything in the transaction takes effect at once. Every SEND in it
+ * is checked again against the rights of now (a reload may have taken one away since the SEND).
+ */
 export function handleCommit(frame: Frame, ctx: SessionContext): void {
   const name = requireHeader(frame, HEADER_TRANSACTION);
   const tx = openTransaction(name, frame, ctx);
+  for (const op of tx.ops) if (op.t === 'publish') requireRight(ctx, 'write', op.dest);
   ctx.state.transactions.delete(name);
   ctx.state.untrack(tx.settles);
   ctx.bus({ t: 'commit', ops: tx.ops, rid: ctx.receiptFor(frame) });

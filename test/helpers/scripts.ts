@@ -1,0 +1,33 @@
+/** Third-party client scripts (Python stomp.py, Perl Net::Stomp) run by the integration tests. */
+import { execFile, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './broker.js';
+
+/** A Python interpreter that can `import stomp`: python3 on PATH, else the system one (where apt installs it). */
+function findPython(): string | null {
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(candidate, ['-c', 'import stomp'], { stdio: 'ignore', timeout: 30_000 });
+    if (r.status === 0) return candidate;
+  }
+  return null;
+}
+
+/** The Python with stomp.py, or null (its tests are skipped). */
+export const PYTHON = findPython();
+/** Whether Perl's Net::Stomp is installed (else its tests are skipped). */
+export const PERL_STOMP = spawnSync('perl', ['-MNet::Stomp', '-e', '1'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+
+/** Path of a script under test/integration/. */
+export function scriptPath(...parts: string[]): string {
+  return path.join(REPO_ROOT, 'test', 'integration', ...parts);
+}
+
+/** Runs `command args`; resolves with the last line it printed; rejects (with its output) if it fails. */
+export function runScript(command: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${args[0]} failed: ${err.message}\n${stderr}\n${stdout}`));
+      resolve(stdout.trim().split('\n').at(-1) ?? '');
+    });
+  });
+}
