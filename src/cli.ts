@@ -41,7 +41,7 @@ interface StartOptions {
   pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
   store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number;
   maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number;
-  maxTransactionBytes: number; users?: string; allowAnonymous: boolean; tlsPort?: number; tlsCert?: string;
+  maxTransactionBytes: number; users?: string; allowAnonymous: boolean; tlsPort?: number; wsPort?: number; tlsCert?: string;
   tlsKey?: string; tlsCa?: string; tlsCertLogin: boolean; authFailureDelay: number; shutdownTimeout: number;
 }
 
@@ -82,6 +82,7 @@ function startCommand(program: Command): void {
     .option('--http-host <host>', 'address the management HTTP server listens on', d.httpHost)
     .option('--users <file>', 'users, password hashes and permissions (see "stomp-broker user"); none = anonymous clients')
     .option('--allow-anonymous', 'without --users, accept anonymous clients on a non-loopback --host too', false)
+    .option('--ws-port <port>', 'STOMP over WebSocket on this port too, path /ws (browsers: @stomp/stompjs)', positiveInt)
     .option('--tls-port <port>', 'STOMP over TLS on this port too (needs --tls-cert and --tls-key)', positiveInt)
     .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS port')
     .option('--tls-key <file>', 'PEM private key of the TLS port')
@@ -114,7 +115,7 @@ function configOf(opts: StartOptions): BrokerConfig {
     maxSubscriptions: opts.maxSubscriptions, maxTransactionFrames: opts.maxTransactionFrames,
     maxTransactionBytes: opts.maxTransactionBytes,
     httpPort: opts.httpPort ?? null, httpHost: opts.httpHost,
-    usersFile: opts.users ?? '', allowAnonymous: opts.allowAnonymous, tlsPort: opts.tlsPort ?? null,
+    usersFile: opts.users ?? '', allowAnonymous: opts.allowAnonymous, tlsPort: opts.tlsPort ?? null, wsPort: opts.wsPort ?? null,
     tlsCert: opts.tlsCert ?? '', tlsKey: opts.tlsKey ?? '', tlsCa: opts.tlsCa ?? '', tlsCertLogin: opts.tlsCertLogin,
     authFailureDelayMs: opts.authFailureDelay, shutdownTimeoutMs: opts.shutdownTimeout,
   };
@@ -238,7 +239,8 @@ function reloadCommand(program: Command): void {
 
 function formatStatus(s: BrokerStatus): string {
   const lines = [
-    `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}${s.tlsPort ? `, TLS on ${s.tlsPort}` : ''}`,
+    `stomp-broker ${s.version}, pid ${s.pid}, listening on ${s.host}:${s.port}${s.tlsPort ? `, TLS on ${s.tlsPort}` : ''}`
+      + `${s.wsPort ? `, WebSocket on ${s.wsPort}` : ''}`,
     `uptime ${(s.uptimeMs / 1000).toFixed(0)} s, ${s.connections} connections (${s.pendingConnections} before CONNECT), `
       + `${s.idleSessions} idle sessions`,
   ];

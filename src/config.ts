@@ -64,6 +64,8 @@ export interface BrokerConfig {
   allowAnonymous: boolean;
   /** STOMP over TLS on this port; null = no TLS port (0 picks a free one). */
   tlsPort: number | null;
+  /** STOMP over WebSocket (path /ws) on this port; null = none (0 picks a free one). */
+  wsPort: number | null;
   /** PEM files of the TLS port: certificate (chain), private key, and the CA that signs client certificates ('' = none). */
   tlsCert: string;
   tlsKey: string;
@@ -113,6 +115,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   usersFile: '',
   allowAnonymous: false,
   tlsPort: null,
+  wsPort: null,
   tlsCert: '',
   tlsKey: '',
   tlsCa: '',

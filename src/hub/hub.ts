@@ -139,17 +139,18 @@ export class Hub {
       this.pool.onClientGone = (address) => this.listener?.released(address);
       await this.pool.start();
       this.listener = new Listener({
-        host: config.host, port: config.port, tlsPort: config.tlsPort, maxConnections: config.maxConnections,
+        host: config.host, port: config.port, tlsPort: config.tlsPort, wsPort: config.wsPort, maxConnections: config.maxConnections,
         maxPerAddress: config.maxConnectionsPerAddress, maxHeadBytes: config.maxFrameSizeBeforeConnect,
         connectTimeoutMs: config.connectTimeoutMs,
-      }, (socket, head, tlsSocket) => this.pool.handoff(socket, head, tlsSocket));
+      }, (socket, head, transport) => this.pool.handoff(socket, head, transport));
       await this.listener.listen();
       await this.startHttp();
       writeBrokerInfo(config.dataDir, {
         pid: process.pid, host: config.host, port: this.port, busPath: this.bus.path, startedAt: this.startedAt,
       });
       const tlsNote = tls ? `, TLS on ${config.host}:${this.listener.tlsPort}` : '';
-      this.log.info(`stomp-broker ${BROKER_VERSION} listening on ${config.host}:${this.port}${tlsNote} (pid ${process.pid})`);
+      const wsNote = config.wsPort !== null ? `, WebSocket on ws://${config.host}:${this.listener.wsPort}/ws` : '';
+      this.log.info(`stomp-broker ${BROKER_VERSION} listening on ${config.host}:${this.port}${tlsNote}${wsNote} (pid ${process.pid})`);
       this.log.info(users ? `${users.names().length} users from ${config.usersFile}`
         : 'no --users: every client is anonymous, with every right');
     } catch (err) {
@@ -196,7 +197,7 @@ export class Hub {
   status(): BrokerStatus {
     return {
       pid: process.pid, version: BROKER_VERSION, uptimeMs: Date.now() - this.startedAt,
-      host: this.config.host, port: this.port, tlsPort: this.listener?.tlsPort ?? 0, connections: this.pool.busyCount,
+      host: this.config.host, port: this.port, tlsPort: this.listener?.tlsPort ?? 0, wsPort: this.listener?.wsPort ?? 0, connections: this.pool.busyCount,
       pendingConnections: this.listener?.waitingCount ?? 0,
       idleSessions: this.pool.idleCount, destinations: this.router.status(),
       sessions: this.pool.snapshot().map((p) => {

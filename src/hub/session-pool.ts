@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
-import type { HandoffMsg, HandoffReplyMsg, SessionStatus, TlsSetupMsg } from '../ipc/contract.js';
+import type { ClientTransport, HandoffMsg, HandoffReplyMsg, SessionStatus, TlsSetupMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
 
 /** Most idle sessions the pool keeps ready because of a high connection rate. */
@@ -55,8 +55,8 @@ export interface PooledSession {
   state: 'starting' | 'idle' | 'busy';
   /** Address of the client it serves ('' when none). */
   address: string;
-  /** The client it serves came in on the TLS port. */
-  tls: boolean;
+  /** How the client it serves came in (TCP, the TLS port, the WebSocket port). */
+  transport: ClientTransport;
   /** When it last became idle (epoch ms). */
   idleSince: number;
   /** Clients handed to it so far. */
@@ -68,7 +68,7 @@ interface WaitingSocket {
   socket: Socket;
   head: Buffer;
   address: string;
-  tls: boolean;
+  transport: ClientTransport;
 }
 
 /** Keeps sessions ready, hands sockets over, takes sessions back, reports exits. */
@@ -141,9 +141,10 @@ export class SessionPool {
   }
 
   /** Where the client session `id` serves came from, as the listener saw it (never as the session says). */
-  clientOf(id: number): { address: string; tls: boolean } | undefined {
+  clientOf(id: number): { address: string; tls: boolean; transport: ClientTransport } | undefined {
     const session = this.sessions.get(id);
-    return session?.state === 'busy' ? { address: session.address, tls: session.tls } : undefined;
+    if (session?.state !== 'busy') return undefined;
+    return { address: session.address, tls: session.transport === 'tls', transport: session.transport };
   }
 
   /** Kills session `id` (it misbehaved); its exit is handled like any other. */
@@ -153,12 +154,12 @@ export class SessionPool {
 
   /**
    * Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready;
-   * a `tls` socket is unread, for the session's own handshake.
+   * a `tls` socket is unread, for the session's own handshake; a `ws` one has had its upgrade request read.
    */
-  handoff(socket: Socket, head: Buffer, tls = false): void {
+  handoff(socket: Socket, head: Buffer, transport: ClientTransport = 'tcp'): void {
     this.recentHandoffs.push(Date.now());
     this.counters.handoffs++;
-    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '', tls };
+    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '', transport };
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
     else this.wait(waiting);
@@ -198,12 +199,12 @@ export class SessionPool {
   }
 
   private give(session: PooledSession, waiting: WaitingSocket): void {
-    const { socket, head, address, tls } = waiting;
+    const { socket, head, address, transport } = waiting;
     session.state = 'busy';
     session.address = address;
-    session.tls = tls;
+    session.transport = transport;
     this.prioritise(session);
-    const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64'), tls };
+    const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64'), transport };
     // A session that cannot take the socket is not trusted with another: it is stopped, the socket
     // goes to the next one.
     const retry = () => {
@@ -291,7 +292,7 @@ export class SessionPool {
       execArgv: sessionExecArgv(this.options.sessionHeapMb),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const session: PooledSession = { id, child, state: 'starting', address: '', tls: false, idleSince: 0, clients: 0 };
+    const session: PooledSession = { id, child, state: 'starting', address: '', transport: 'tcp', idleSince: 0, clients: 0 };
     this.sessions.set(id, session);
     this.counters.started++;
     this.starting++;

@@ -10,7 +10,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { Access, AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 8;
+export const BUS_VERSION = 9;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -169,10 +169,13 @@ export type HubToControl = StatusReplyMsg | ReloadReplyMsg;
 
 /**
  * Sent with the client socket as handle: serve this client. `head` holds (base64) the bytes the hub
- * already read from it while waiting for its first frame; the session parses them first. A `tls`
- * socket comes from the TLS port unread: the session does the handshake itself.
+ * already read from it: over `tcp` until its first frame ended (the session parses them first); over
+ * `ws` the HTTP upgrade request's header block (the session completes the upgrade). A `tls` socket comes
+ * from the TLS port unread: the session does the handshake itself.
  */
-export interface HandoffMsg { t: 'handoff'; remote: string; head: string; tls: boolean }
+export interface HandoffMsg { t: 'handoff'; remote: string; head: string; transport: ClientTransport }
+/** How a client reached the broker: STOMP over TCP, over TLS, or over WebSocket. */
+export type ClientTransport = 'tcp' | 'tls' | 'ws';
 /**
  * The TLS port's key material (PEM text), sent once to every session before its first client: the
  * session cannot read files, and the key must not sit in its environment. `ca` empty = no client
@@ -193,6 +196,8 @@ export interface BrokerStatus {
   port: number;
   /** The TLS port, 0 when there is none. */
   tlsPort: number;
+  /** The WebSocket port, 0 when there is none. */
+  wsPort: number;
   connections: number;
   /** Sockets the hub holds while their first frame arrives (they cost no session yet). */
   pendingConnections: number;

@@ -1,18 +1,19 @@
 /**
- * Connection: the client socket with its parser and writer, heart-beats, the CONNECT deadline,
- * limits and back-pressure. Like RabbitMQ's reader: it knows bytes and frames, not their meaning.
+ * Connection: the client's link (a socket, or a WebSocket) with its parser and writer, heart-beats,
+ * the CONNECT deadline, limits and back-pressure. Like RabbitMQ's reader: it knows bytes and frames,
+ * not their meaning.
  */
-import type { Socket } from 'node:net';
 import type { SessionConfig } from '../config.js';
 import { StompError, toErrorFrame } from '../protocol/errors.js';
 import type { Frame, StompVersion } from '../protocol/frame.js';
 import { FrameParser } from '../protocol/parser.js';
-import { HEARTBEAT, serializeFrameParts } from '../protocol/writer.js';
+import { serializeFrameParts } from '../protocol/writer.js';
+import type { ClientLink } from './client-link.js';
 
 /** Why reading from the client is paused. */
 export type PauseReason = 'throttle' | 'bus' | 'login' | 'shutdown';
 
-/** A STOMP connection over one socket. */
+/** A STOMP connection over one client link. */
 export class Connection {
   private readonly parser: FrameParser;
   private version: StompVersion = '1.0';
@@ -24,11 +25,6 @@ export class Connection {
   /** The ERROR sent (a protocol error, a timeout, a limit), if any: the session is then not reused. */
   private failure: StompError | null = null;
   private destroyTimer: NodeJS.Timeout | null = null;
-  private corked = false;
-  private readonly uncork = () => {
-    this.corked = false;
-    this.socket.uncork();
-  };
   private connectTimer: NodeJS.Timeout;
   /** False while unsent bytes exceed the consumer watermark. */
   writable = true;
@@ -36,27 +32,25 @@ export class Connection {
   onClose: () => void = () => {};
   onWritable: (writable: boolean) => void = () => {};
 
-  constructor(private readonly socket: Socket, private readonly config: SessionConfig) {
+  constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
     this.parser = new FrameParser((f) => this.frame(f), (e) => this.fail(e), {
       maxFrameSize: config.maxFrameSizeBeforeConnect,
       maxHeaderLines: config.maxHeaderLines,
       maxHeaderLineLength: config.maxHeaderLineLength,
     });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
+    link.onData = (chunk) => {
       this.lastRead = Date.now();
       if (!this.closing) this.parser.push(chunk);
-    });
-    socket.on('drain', () => this.drained());
-    socket.on('error', () => socket.destroy());
-    socket.on('end', () => this.close());
-    socket.once('close', () => this.closed());
+    };
+    link.onDrain = () => this.drained();
+    link.onEnd = () => this.close();
+    link.onClose = () => this.closed();
     this.connectTimer = setTimeout(() => this.connectDeadline(), config.connectTimeoutMs);
   }
 
   /** Bytes written and not yet sent. */
   get backlog(): number {
-    return this.socket.writableLength;
+    return this.link.writableLength;
   }
 
   /** Whether the connection is closing or closed: nothing more is read. */
@@ -80,27 +74,21 @@ export class Connection {
       this.lastRead = Date.now();
       this.parser.push(head);
     }
-    this.socket.resume();
+    this.link.resume();
   }
 
   /** Stops every timer; the connection is done (its session is being reset or the process exits). */
   dispose(): void {
     this.clearTimers();
     if (this.destroyTimer) clearTimeout(this.destroyTimer);
-    this.socket.destroy();
+    this.link.destroy();
   }
 
   write(frame: Frame): void {
-    if (this.socket.destroyed) return;
-    // Frames written in one turn (a bus batch of deliveries) leave in one system call.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    for (const part of serializeFrameParts(frame, this.version)) this.socket.write(part);
+    if (this.link.destroyed) return;
+    this.link.writeFrame(serializeFrameParts(frame, this.version));
     this.lastWrite = Date.now();
-    if (this.writable && this.socket.writableLength > this.config.consumerWriteWatermark) {
+    if (this.writable && this.link.writableLength > this.config.consumerWriteWatermark) {
       this.writable = false;
       this.onWritable(false);
     }
@@ -119,9 +107,9 @@ export class Connection {
     if (this.closing) return;
     this.closing = true;
     this.clearTimers();
-    this.socket.end();
+    this.link.end();
     // A peer that never reads must not keep the session alive.
-    this.destroyTimer = setTimeout(() => this.socket.destroy(), 5000);
+    this.destroyTimer = setTimeout(() => this.link.destroy(), 5000);
     this.destroyTimer.unref();
   }
 
@@ -137,8 +125,8 @@ export class Connection {
   startHeartbeat(send: number, receive: number): void {
     if (send > 0) {
       this.timers.push(setInterval(() => {
-        if (Date.now() - this.lastWrite >= send && !this.socket.destroyed) {
-          this.socket.write(HEARTBEAT);
+        if (Date.now() - this.lastWrite >= send && !this.link.destroyed) {
+          this.link.writeHeartbeat();
           this.lastWrite = Date.now();
         }
       }, send));
@@ -169,8 +157,8 @@ export class Connection {
   setPaused(reason: PauseReason, paused: boolean): void {
     if (paused) this.pausedBy.add(reason);
     else this.pausedBy.delete(reason);
-    if (this.pausedBy.size > 0) this.socket.pause();
-    else this.socket.resume();
+    if (this.pausedBy.size > 0) this.link.pause();
+    else this.link.resume();
   }
 
   private frame(frame: Frame): void {

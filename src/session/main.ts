@@ -1,6 +1,7 @@
 /**
  * Entry point of a session process: join the hub's bus, report ready, serve the client socket the hub
- * hands over (a TLS one through a handshake of its own, see tls.ts). When that client ends cleanly the session resets (a new Session: nothing of one client is
+ * hands over (a TLS one through a handshake of its own, see tls.ts; a WebSocket one through its upgrade,
+ * see websocket.ts). When that client ends cleanly the session resets (a new Session: nothing of one client is
  * visible to the next) and waits for another, up to `sessionReuse` clients, as Apache's prefork children
  * do; otherwise it exits. Exits too when the hub goes away (its channel or the bus closes): no orphans.
  */
@@ -11,8 +12,10 @@ import {
   type TlsSetupMsg,
 } from '../ipc/contract.js';
 import { type BusPeer, connectBus } from '../ipc/transport.js';
+import { SocketLink } from './client-link.js';
 import { Session } from './session.js';
 import { peerCertificate, TlsDoor } from './tls.js';
+import { WebSocketDoor } from './websocket.js';
 
 type Bus = BusPeer<HubToSession, SessionToHub>;
 
@@ -20,6 +23,8 @@ const id = Number(process.env.STOMP_BROKER_SESSION_ID);
 const config = JSON.parse(process.env.STOMP_BROKER_SESSION_CONFIG ?? '{}') as SessionConfig;
 /** A session whose heap holds more than this after a client is not reused (a fresh process is cheaper). */
 const REUSE_HEAP_LIMIT = 96 * 1024 * 1024;
+/** Room in a WebSocket message beyond the frame limit (heart-beat EOLs around a frame). */
+const WS_MESSAGE_SLACK = 64 * 1024;
 
 async function joinBus(): Promise<Bus> {
   const bus = await connectBus<HubToSession, SessionToHub>(process.env.STOMP_BROKER_BUS ?? '', `session-${id}`);
@@ -33,7 +38,7 @@ async function joinBus(): Promise<Bus> {
 
 /** The clients this process serves, one at a time. */
 class ClientSlot {
-  /** The client served now ('handshake': a TLS handshake is under way, no Session yet). */
+  /** The client served now ('handshake': a TLS handshake or WebSocket upgrade is under way, no Session yet). */
   private current: Session | 'handshake' | null = null;
   private served = 0;
   /** Between `end` and the hub's `reset`: what the hub sends was meant for the previous client. */
@@ -42,6 +47,8 @@ class ClientSlot {
   private stopping = false;
   /** The TLS handshakes, once the hub has sent the key material. */
   tls: TlsDoor | null = null;
+  /** WebSocket upgrades; made for the first WebSocket client. */
+  private ws: WebSocketDoor | null = null;
 
   constructor(private readonly bus: Bus) {
     bus.onMessage = (m) => this.fromHub(m);
@@ -49,24 +56,37 @@ class ClientSlot {
 
   /** The hub's handoff: serve `socket`, unless a client is being served already. */
   take(m: HandoffMsg, socket: Socket | undefined): void {
-    const accepted = this.current === null && socket !== undefined && (!m.tls || this.tls !== null);
+    const accepted = this.current === null && socket !== undefined && (m.transport !== 'tls' || this.tls !== null);
     process.send!({ t: 'handoff-reply', accepted } satisfies HandoffReplyMsg);
     if (!accepted) return;
     const name = `session-${process.pid}-${this.served + 1}`;
-    if (!m.tls) {
-      this.serve(new Session(socket, this.bus, config, name, m.remote, Buffer.from(m.head, 'base64')));
+    const head = Buffer.from(m.head, 'base64');
+    if (m.transport === 'tcp') {
+      this.serve(new Session(new SocketLink(socket), this.bus, config, name, m.remote, head));
       return;
     }
-    // The CONNECT deadline counts from the handoff: the handshake spends part of it.
+    // The CONNECT deadline counts from the handoff: the handshake or upgrade spends part of it.
     const deadline = Date.now() + config.connectTimeoutMs;
+    const left = () => ({ ...config, connectTimeoutMs: Math.max(1, deadline - Date.now()) });
     this.current = 'handshake';
+    if (m.transport === 'ws') {
+      this.ws ??= new WebSocketDoor(config.maxFrameSize + WS_MESSAGE_SLACK);
+      void this.ws.accept(socket, head).then((link) => {
+        if (!link || this.stopping) {
+          link?.destroy();
+          return this.handshakeFailed();
+        }
+        this.serve(new Session(link, this.bus, left(), name, m.remote, Buffer.alloc(0)));
+      });
+      return;
+    }
     void this.tls!.handshake(socket).then((secure) => {
       if (!secure || this.stopping) {
         secure?.destroy();
         return this.handshakeFailed();
       }
-      const left = { ...config, connectTimeoutMs: Math.max(1, deadline - Date.now()) };
-      this.serve(new Session(secure, this.bus, left, name, m.remote, Buffer.alloc(0), () => peerCertificate(secure)));
+      const link = new SocketLink(secure);
+      this.serve(new Session(link, this.bus, left(), name, m.remote, Buffer.alloc(0), () => peerCertificate(secure)));
     });
   }
 
@@ -75,7 +95,7 @@ class ClientSlot {
     this.current = session;
   }
 
-  /** A process that saw a failed handshake is not trusted with the next client: it exits. */
+  /** A process that saw a failed handshake (or upgrade) is not trusted with the next client: it exits. */
   private handshakeFailed(): void {
     this.current = null;
     this.served++;

@@ -2,7 +2,6 @@
  * Session: one client, in its own process. Feeds client frames to the processor and hub messages to
  * their handlers, and decides from its own SUBSCRIBE state whether and how the client gets a message.
  */
-import type { Socket } from 'node:net';
 import type { SessionConfig } from '../config.js';
 import type {
   Access, Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
@@ -13,6 +12,7 @@ import {
   type Frame, HEADER_ACK, HEADER_DESTINATION, HEADER_MESSAGE_ID, HEADER_RECEIPT, HEADER_RECEIPT_ID,
   HEADER_DELIVERY_COUNT, HEADER_REDELIVERED, HEADER_SUBSCRIPTION, type Headers,
 } from '../protocol/frame.js';
+import type { ClientLink } from './client-link.js';
 import { Connection } from './connection.js';
 import type { ConnectionControl, SessionContext } from './context.js';
 import { acceptLogin, refuseLogin } from './handlers/connect.js';
@@ -51,9 +51,9 @@ export class Session implements SessionContext {
   /** The client connection has closed; `reusable` when it ended cleanly (see `endedCleanly`). */
   onEnd: (reusable: boolean) => void = () => {};
 
-  /** Serves the client on `socket`; `head` holds the bytes the hub read from it before the handoff. */
+  /** Serves the client on `link`; `head` holds the bytes the hub read from it before the handoff. */
   constructor(
-    socket: Socket,
+    link: ClientLink,
     private readonly hub: Bus,
     readonly config: SessionConfig,
     readonly sessionName: string,
@@ -62,7 +62,7 @@ export class Session implements SessionContext {
     /** The DER of the client's TLS certificate (empty when none); asked at CONNECT, after the handshake. */
     private readonly peerCert: () => Buffer = () => Buffer.alloc(0),
   ) {
-    this.conn = new Connection(socket, config);
+    this.conn = new Connection(link, config);
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
     this.conn.onWritable = (writable) => this.bus({ t: 'flow', writable });

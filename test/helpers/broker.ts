@@ -1,5 +1,6 @@
 /**
- * Integration-test helpers: start a real broker process, and talk raw STOMP to it over TCP.
+ * Integration-test helpers: start a real broker process, and talk raw STOMP to it over TCP, TLS or
+ * WebSocket.
  *
  * Every wait here has a timeout, but only as a guard against a hung test: no test asserts on speed.
  */
@@ -11,6 +12,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, beforeEach } from 'node:test';
+import { createWebSocketStream, WebSocket } from 'ws';
 import { isAlive, readBrokerInfo, removeStaleRunDir } from '../../src/hub/run-files.js';
 import type { BrokerStatus } from '../../src/ipc/contract.js';
 import { askStatus } from '../../src/ipc/control.js';
@@ -279,8 +281,11 @@ export class RawClient {
   private closedFlag = false;
   private parseError: Error | null = null;
 
+  /** The WebSocket under a client made by connectWs (its messages can be watched one by one). */
+  ws: WebSocket | null = null;
+
   private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => {
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
       this.parse();
@@ -317,6 +322,28 @@ export class RawClient {
         resolve(new RawClient(socket));
       });
       socket.once('error', reject);
+    });
+  }
+
+  /**
+   * Opens a WebSocket to the broker's WebSocket port on 127.0.0.1:`port` (path /ws, subprotocols
+   * v12.stomp, v11.stomp, v10.stomp unless given); every frame the client writes is one message.
+   */
+  static connectWs(port: number, opts: { path?: string; protocols?: string[] } = {}): Promise<RawClient> {
+    const { path: wsPath = '/ws', protocols = ['v12.stomp', 'v11.stomp', 'v10.stomp'] } = opts;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${wsPath}`, protocols);
+      ws.once('open', () => {
+        ws.off('error', reject);
+        // A duplex over the WebSocket: the client's code stays the same as over TCP.
+        const stream = createWebSocketStream(ws);
+        // The duplex only ends its readable side when the WebSocket closes: closed is closed.
+        ws.once('close', () => stream.destroy());
+        const client = new RawClient(stream as unknown as net.Socket);
+        client.ws = ws;
+        resolve(client);
+      });
+      ws.once('error', reject);
     });
   }
 
@@ -672,6 +699,13 @@ export async function closeAndWaitForSession(client: RawClient, broker: Broker, 
   // Gone, or reset and back in the pool for the next client: either way the hub has let go of the client.
   await eventually(async () => !isAlive(pid) || (await brokerStatus(broker)).sessions.every((s) => s.pid !== pid || s.state !== 'busy'),
     timeoutMs);
+}
+
+/** The broker's WebSocket port (`--ws-port`), from its "listening" line. */
+export function wsPort(broker: Broker): number {
+  const m = /WebSocket on ws:\/\/[^:]+:(\d+)\/ws/.exec(broker.logs());
+  if (!m) throw new Error(`no WebSocket port in the broker's log:\n${broker.logs()}`);
+  return Number(m[1]);
 }
 
 /** The pid of the session process serving `client` (from CONNECTED's `session` header, "session-<pid>-<n>"). */

@@ -19,7 +19,7 @@ const ACCESS: Access = {
   ownQueues: '/reply-queue/session-4242-Zm9vYmFyYmF6.',
 };
 const STATUS: BrokerStatus = {
-  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, tlsPort: 61614, connections: 3, pendingConnections: 1, idleSessions: 2,
+  pid: 77, version: '0.1.0', uptimeMs: 12345, host: '127.0.0.1', port: 61613, tlsPort: 61614, wsPort: 15674, connections: 3, pendingConnections: 1, idleSessions: 2,
   destinations: [
     { name: '/queue/a', kind: 'queue', depth: 5, bytes: 5120, consumers: 1, inFlight: 2, enqueued: 10, delivered: 3 },
     { name: '/topic/t', kind: 'topic', depth: 0, bytes: 0, consumers: 4, inFlight: 0, enqueued: 9, delivered: 9 },
