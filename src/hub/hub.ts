@@ -1,5 +1,5 @@
 /**
- * Hub: the parent process. Accepts TCP (and TLS) connections and hands each to a session process,
+ * Hub: the parent process. Accepts TCP (TLS, WebSocket) connections and hands each to a session process,
  * serves the bus, decides logins and checks rights (Gatekeeper), owns routing (Router), and
  * supervises: a session that exits, by any cause, has its subscriptions dropped and its
  * unacknowledged messages returned to their queues. SIGHUP (or `reload`) rereads the users file and

@@ -406,7 +406,18 @@ function sessionExecArgv(heapMb: number): string[] {
     `--max-old-space-size=${heapMb}`,
     permissionFlag(), ...SESSION_READABLE.map((dir) => `--allow-fs-read=${dir}`),
     '--disable-warning=ExperimentalWarning',
+    ...profileFlags(process.env.STOMP_BROKER_SESSION_PROFILE_DIR),
   ];
+}
+
+/**
+ * For benchmarks only (benchmarks/README.md, "Where the CPU goes"): with STOMP_BROKER_SESSION_PROFILE_DIR
+ * set in the hub's environment, every session writes a V8 CPU profile there when it exits, and may
+ * write that one directory and nothing else.
+ */
+function profileFlags(dir: string | undefined): string[] {
+  if (!dir || !path.isAbsolute(dir)) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--allow-fs-write=${dir}`];
 }
 
 function exited(child: ChildProcess): Promise<void> {

@@ -15,7 +15,7 @@ import { type BusPeer, connectBus } from '../ipc/transport.js';
 import { SocketLink } from './client-link.js';
 import { Session } from './session.js';
 import { peerCertificate, TlsDoor } from './tls.js';
-import { WebSocketDoor } from './websocket.js';
+import type { WebSocketDoor } from './websocket.js';
 
 type Bus = BusPeer<HubToSession, SessionToHub>;
 
@@ -70,8 +70,7 @@ class ClientSlot {
     const left = () => ({ ...config, connectTimeoutMs: Math.max(1, deadline - Date.now()) });
     this.current = 'handshake';
     if (m.transport === 'ws') {
-      this.ws ??= new WebSocketDoor(config.maxFrameSize + WS_MESSAGE_SLACK);
-      void this.ws.accept(socket, head).then((link) => {
+      void this.webSocketDoor().then((door) => door.accept(socket, head)).then((link) => {
         if (!link || this.stopping) {
           link?.destroy();
           return this.handshakeFailed();
@@ -88,6 +87,15 @@ class ClientSlot {
       const link = new SocketLink(secure);
       this.serve(new Session(link, this.bus, left(), name, m.remote, Buffer.alloc(0), () => peerCertificate(secure)));
     });
+  }
+
+  /** The WebSocket door, loaded with the first WebSocket client: sessions of TCP clients never pay for ws. */
+  private async webSocketDoor(): Promise<WebSocketDoor> {
+    if (!this.ws) {
+      const { WebSocketDoor: Door } = await import('./websocket.js');
+      this.ws ??= new Door(config.maxFrameSize + WS_MESSAGE_SLACK);
+    }
+    return this.ws;
   }
 
   private serve(session: Session): void {

@@ -51,6 +51,7 @@ export class WebSocketDoor {
       this.pending = settle;
       // ws answers a bad upgrade (400) and destroys the socket without calling back.
       socket.once('close', () => settle(null));
+      if (socket.destroyed) return settle(null); // gone while this module loaded
       socket.unshift(head);
       this.http.emit('connection', socket);
     });

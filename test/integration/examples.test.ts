@@ -5,9 +5,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { connectStomp, REPO_ROOT, sendConfirmed, subscribe, uniqueDest, useBroker } from '../helpers/broker.js';
+import { connectStomp, freshDir, REPO_ROOT, sendConfirmed, subscribe, uniqueDest, useBroker } from '../helpers/broker.js';
 
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 
@@ -50,6 +51,41 @@ describe('examples: the thumbnail job queue (stomp.py)', () => {
       assert.equal(letter.from, '/queue/thumbnails');
       assert.equal(letter.reason, 'not a JPEG');
       assert.equal(letter.failures.length, 1);
+    });
+
+  // The web side: an upload is saved and enqueued persistently; a worker makes its thumbnail.
+  test('upload.py: a web upload becomes a job a worker takes',
+    { skip: PYTHON ? false : 'python3-stomp not installed', timeout: 120_000 }, async () => {
+      const dir = path.join(EXAMPLES, 'thumbnails');
+      const uploads = freshDir('stomp-uploads-');
+      const server = spawn(PYTHON!, [path.join(dir, 'upload.py'), '--port', String(ctx.broker.port), '--http-port', '0',
+        '--uploads', uploads], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          server.stdout!.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /serving on (\S+)/.exec(out);
+            if (m) resolve(m[1]);
+          });
+          server.once('exit', (code) => reject(new Error(`upload.py exited (${code}): ${out}`)));
+        });
+        assert.match(await (await fetch(url)).text(), /Make thumbnails/);
+        const refused = await fetch(`${url}upload?name=${encodeURIComponent('../x y.jpg')}`, { method: 'POST', body: 'x' });
+        assert.equal(refused.status, 400);
+        const image = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+        const res = await fetch(`${url}upload?name=cat.jpg`, { method: 'POST', body: image });
+        assert.equal(res.status, 202);
+        assert.deepEqual(await res.json(), { image: 'cat.jpg' });
+        const saved = fs.readdirSync(uploads);
+        assert.equal(saved.length, 1);
+        assert.deepEqual(fs.readFileSync(path.join(uploads, saved[0])), image);
+        const work = await run(PYTHON!, [path.join(dir, 'worker.py'), '--port', String(ctx.broker.port), '--jobs', '1']);
+        assert.match(work, /thumbnail made for cat\.jpg/);
+      } finally {
+        server.kill('SIGTERM');
+        fs.rmSync(uploads, { recursive: true, force: true });
+      }
     });
 });
 

@@ -11,41 +11,24 @@ saw. Every wait has a timeout only as a guard against hanging.
 """
 import json
 import sys
-import threading
 
 import stomp
 
-GUARD = 20.0
+from recorder import Recorder
 
 
-class Inbox(stomp.ConnectionListener):
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.frames = []
-        self.errors = []
-
-    def on_message(self, frame):
-        with self.cond:
-            self.frames.append(frame)
-            self.cond.notify_all()
-
-    def on_error(self, frame):
-        with self.cond:
-            self.errors.append(frame.body)
-            self.cond.notify_all()
-
-    def wait_for(self, n):
-        with self.cond:
-            if not self.cond.wait_for(lambda: len(self.frames) >= n or self.errors, GUARD):
-                raise SystemExit(f"only {len(self.frames)} of {n} messages")
-            if self.errors:
-                raise SystemExit(f"ERROR: {self.errors}")
+def wait_for(inbox, n):
+    """Waits until `inbox` holds n messages; exits with the reason when it does not."""
+    if not inbox.wait_until(lambda: len(inbox.messages) >= n, stop_on_close=False):
+        raise SystemExit(f"only {len(inbox.messages)} of {n} messages")
+    if inbox.errors:
+        raise SystemExit(f"ERROR: {inbox.errors}")
 
 
 def main():
     host, port, requests = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     responder = stomp.Connection12([(host, port)])
-    answers = Inbox()
+    answers = Recorder()
     responder.set_listener('r', answers)
     responder.connect(wait=True)
 
@@ -59,18 +42,18 @@ def main():
     responder.subscribe(requests, id='req', ack='auto')
 
     requester = stomp.Connection12([(host, port)])
-    replies = Inbox()
+    replies = Recorder()
     requester.set_listener('q', replies)
     requester.connect(wait=True)
     for i in range(3):
         requester.send(requests, f'q{i}', headers={'reply-to': '/temp-queue/replies'})
-    replies.wait_for(3)
-    answers.wait_for(3)
+    wait_for(replies, 3)
+    wait_for(answers, 3)
     print(json.dumps({
-        'replies': [f.body for f in replies.frames],
-        'subscriptions': sorted({f.headers.get('subscription') for f in replies.frames}),
-        'destinations': sorted({f.headers.get('destination') for f in replies.frames}),
-        'reply_to_seen': sorted({f.headers.get('reply-to', '') for f in answers.frames}),
+        'replies': [f.body for f in replies.messages],
+        'subscriptions': sorted({f.headers.get('subscription') for f in replies.messages}),
+        'destinations': sorted({f.headers.get('destination') for f in replies.messages}),
+        'reply_to_seen': sorted({f.headers.get('reply-to', '') for f in answers.messages}),
     }))
     requester.disconnect()
     responder.disconnect()

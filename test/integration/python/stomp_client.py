@@ -10,55 +10,21 @@ on any failure. Every wait has a timeout only as a guard against hanging.
 """
 import json
 import sys
-import threading
 
 import stomp
 
-GUARD = 20.0  # seconds; a failure guard, never an assertion on speed
+from recorder import Recorder
 
 
-class Recorder(stomp.ConnectionListener):
-    """Collects MESSAGE, RECEIPT and ERROR frames and lets the script wait for them."""
 
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.messages = []
-        self.receipts = []
-        self.errors = []
-        self.disconnected = False
-        self.connected_headers = {}
-
-    def on_connected(self, frame):
-        with self.cond:
-            self.connected_headers = dict(frame.headers)
-            self.cond.notify_all()
-
-    def on_message(self, frame):
-        with self.cond:
-            self.messages.append(frame)
-            self.cond.notify_all()
-
-    def on_receipt(self, frame):
-        with self.cond:
-            self.receipts.append(frame.headers.get('receipt-id'))
-            self.cond.notify_all()
-
-    def on_error(self, frame):
-        with self.cond:
-            self.errors.append((frame.headers.get('message'), frame.body))
-            self.cond.notify_all()
-
-    def on_disconnected(self):
-        with self.cond:
-            self.disconnected = True
-            self.cond.notify_all()
+class Client(Recorder):
+    """A Recorder whose waits fail the script on an ERROR or when the guard runs out."""
 
     def wait(self, predicate, what):
-        with self.cond:
-            if not self.cond.wait_for(lambda: predicate() or self.errors, timeout=GUARD):
-                fail('timed out waiting for ' + what)
-            if self.errors:
-                fail('broker sent ERROR: %r' % (self.errors,))
+        if not self.wait_until(predicate, stop_on_close=False):
+            fail('timed out waiting for ' + what)
+        if self.errors:
+            fail('broker sent ERROR: %r' % (self.errors,))
 
     def wait_receipt(self, receipt):
         self.wait(lambda: receipt in self.receipts, 'RECEIPT ' + receipt)
@@ -77,14 +43,14 @@ def fail(reason):
 
 def main():
     host, port, queue = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    rec = Recorder()
+    rec = Client()
     conn = stomp.Connection12([(host, port)], heartbeats=(0, 0), auto_content_length=True)
     conn.set_listener('recorder', rec)
     conn.connect(wait=True, headers={'host': '/'})
     if not conn.is_connected():
         fail('not connected')
-    if rec.connected_headers.get('version') != '1.2':
-        fail('negotiated %r, expected 1.2' % (rec.connected_headers,))
+    if (rec.connected or {}).get('version') != '1.2':
+        fail('negotiated %r, expected 1.2' % ((rec.connected or {}),))
 
     conn.subscribe(destination=queue, id='py-sub', ack='client-individual', receipt='sub')
     rec.wait_receipt('sub')
@@ -133,8 +99,8 @@ def main():
 
     conn.disconnect(receipt='bye')
     print(json.dumps({
-        'version': rec.connected_headers.get('version'),
-        'server': rec.connected_headers.get('server'),
+        'version': (rec.connected or {}).get('version'),
+        'server': (rec.connected or {}).get('server'),
         'received': [m.body for m in rec.messages],
         'receipts': rec.receipts,
         'errors': len(rec.errors),

@@ -12,57 +12,24 @@ Every wait has a timeout only as a guard against hanging.
 import json
 import os
 import sys
-import threading
 
 import stomp
 
-GUARD = 20.0  # seconds; a failure guard, never an assertion on speed
+from recorder import Recorder
 
 
-class Recorder(stomp.ConnectionListener):
-    """Collects what the broker sends and lets the script wait for it."""
 
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.connected = None
-        self.messages = []
-        self.receipts = []
-        self.error = None
-        self.disconnected = False
-
-    def on_connected(self, frame):
-        with self.cond:
-            self.connected = dict(frame.headers)
-            self.cond.notify_all()
-
-    def on_message(self, frame):
-        with self.cond:
-            self.messages.append(frame)
-            self.cond.notify_all()
-
-    def on_receipt(self, frame):
-        with self.cond:
-            self.receipts.append(frame.headers.get('receipt-id'))
-            self.cond.notify_all()
-
-    def on_error(self, frame):
-        with self.cond:
-            self.error = {'error': frame.headers.get('message'), 'body': frame.body}
-            self.cond.notify_all()
-
-    def on_disconnected(self):
-        with self.cond:
-            self.disconnected = True
-            self.cond.notify_all()
+class Login(Recorder):
+    """A Recorder whose waits end the script: with the broker's ERROR as the result, or as a failure."""
 
     def wait(self, predicate, what):
-        with self.cond:
-            if not self.cond.wait_for(lambda: predicate() or self.error or self.disconnected, timeout=GUARD):
-                fail('timed out waiting for ' + what)
-            if self.error:
-                finish(self.error)
-            if not predicate():
-                fail('connection closed while waiting for ' + what)
+        if not self.wait_until(predicate):
+            fail('timed out waiting for ' + what)
+        if self.errors:
+            message, body = self.errors[0]
+            finish({'error': message, 'body': body})
+        if not predicate():
+            fail('connection closed while waiting for ' + what)
 
 
 def finish(result):
@@ -80,7 +47,7 @@ def fail(reason):
 def main():
     host, port, queue, login, passcode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
     tls = sys.argv[6:]
-    rec = Recorder()
+    rec = Login()
     conn = stomp.Connection12([(host, port)], heartbeats=(0, 0), auto_content_length=True)
     if tls:
         ca = tls[0]
