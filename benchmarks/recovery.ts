@@ -136,15 +136,17 @@ function median(values: number[]): number {
 interface ProcMemory {
   rssKb: number;
   hwmKb: number;
+  /** RSS of anonymous memory (heap, buffers): what the hub holds, as opposed to lmdb's mapped file pages. */
+  anonKb: number;
 }
 
 function memoryOf(pid: number): ProcMemory {
   try {
     const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
+    return { rssKb: field('VmRSS'), hwmKb: field('VmHWM'), anonKb: field('RssAnon') };
   } catch {
-    return { rssKb: NaN, hwmKb: NaN };
+    return { rssKb: NaN, hwmKb: NaN, anonKb: NaN };
   }
 }
 
@@ -253,6 +255,7 @@ interface Started {
   listeningMs: number;
   rssKb: number;
   hwmKb: number;
+  anonKb: number;
   /** Hub CPU (user+system) from its start to "listening on". */
   cpuMs: number;
   log: string[];
@@ -298,7 +301,7 @@ async function startBroker(opts: Options, dataDir: string, profile: boolean): Pr
         child.stderr!.removeAllListeners('data');
         child.stderr!.on('data', (more: Buffer) => log.push(...more.toString().split('\n').filter(Boolean)));
         resolve({
-          child, pid, port: Number(m[2]), recoveredMs, recovered, listeningMs: at, rssKb: mem.rssKb,
+          child, pid, port: Number(m[2]), recoveredMs, recovered, listeningMs: at, rssKb: mem.rssKb, anonKb: mem.anonKb,
           hwmKb: mem.hwmKb, cpuMs, log,
         });
         return;
@@ -333,6 +336,7 @@ interface Drained {
   count: number;
   msgsPerSec: number;
   rssKb: number;
+  anonKb: number;
 }
 
 async function drain(broker: Started, opts: Options): Promise<Drained> {
@@ -354,7 +358,7 @@ async function drain(broker: Started, opts: Options): Promise<Drained> {
   const seconds = (lastAt - t0) / 1000;
   if (count < opts.drain) process.stdout.write(`  drain TIMED OUT: ${count} of ${opts.drain} received\n`);
   return {
-    firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb,
+    firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb, anonKb: memoryOf(broker.pid).anonKb,
   };
 }
 
@@ -443,6 +447,7 @@ async function main(): Promise<void> {
         record(`${mode}HubCpuMs`, `${mode}: hub CPU until listening`, 'ms', b.cpuMs);
         record(`${mode}RssMiB`, `${mode}: hub RSS after recovery`, 'MiB', b.rssKb / 1024);
         record(`${mode}HwmMiB`, `${mode}: hub peak RSS (VmHWM)`, 'MiB', b.hwmKb / 1024);
+        record(`${mode}AnonMiB`, `${mode}: hub anonymous RSS after recovery (RSS less lmdb's mapped file)`, 'MiB', b.anonKb / 1024);
         record(`${mode}BytesPerMsg`, `${mode}: hub RSS per message (over empty)`, 'B', perMsg);
         if (i === modes.length - 1 && opts.drain > 0) {
           const d = await drain(b, opts);
@@ -454,6 +459,7 @@ async function main(): Promise<void> {
           record('drainSeconds', `drain: ${opts.drain} messages`, 's', d.seconds);
           record('drainPerSec', 'drain rate (each ACKed)', '/s', d.msgsPerSec);
           record('drainRssMiB', 'hub RSS after the drain', 'MiB', d.rssKb / 1024);
+          record('drainAnonMiB', 'hub anonymous RSS after the drain', 'MiB', d.anonKb / 1024);
         }
         const stopMs = await stopBroker(b);
         running = null;

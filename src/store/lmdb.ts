@@ -38,6 +38,8 @@ type MessageRecord = [dest: string, headers: StoredMessage['headers'], body: Buf
 type OrderKey = [queue: string, inverted: number, id: number];
 
 const MAX_ID_KEY = 'maxId';
+/** Set once the `transient` index exists (stores written before it are scanned once at open). */
+const TRANSIENT_INDEX_KEY = 'transientIndex';
 /** lmdb-js starts a commit early once this many writes are queued; we always want the per-tick commit instead. */
 const TXN_START_NEVER = 2 ** 31;
 
@@ -50,6 +52,8 @@ export class LmdbStore implements QueueStore {
 
   /** Order keys of messages put in writes not yet committed (a removal in the same commit cannot read them). */
   private readonly pendingKeys = new Map<number, OrderKey>();
+  /** Ids in the `transient` index: written since open, or found at open and being dropped. */
+  private readonly transientIds = new Set<number>();
 
   private constructor(
     private readonly dir: string,
@@ -59,6 +63,8 @@ export class LmdbStore implements QueueStore {
     private readonly meta: Database<unknown, string>,
     private readonly state: Database<number, string>,
     private readonly order: Database<boolean, OrderKey>,
+    /** Ids of transient messages, so that open finds them without reading every message. */
+    private readonly transients: Database<boolean, number>,
   ) {
     this.highest = Math.max(state.get(MAX_ID_KEY) ?? 0, lastKey(messages));
     this.queuedTop = this.highest;
@@ -72,7 +78,8 @@ export class LmdbStore implements QueueStore {
     try {
       root = open(envOptions(dir, options.mapSizeBytes));
       store = new LmdbStore(dir, root, root.openDB({ name: 'messages' }), root.openDB({ name: 'delivered' }),
-        root.openDB({ name: 'meta' }), root.openDB({ name: 'state' }), root.openDB({ name: 'order' }));
+        root.openDB({ name: 'meta' }), root.openDB({ name: 'state' }), root.openDB({ name: 'order' }),
+        root.openDB({ name: 'transient' }));
     } catch (err) {
       await root?.close().catch(() => {}); // half-opened: release the environment, report the first error
       throw storeError(`cannot open lmdb store at ${dir}`, err);
@@ -97,12 +104,17 @@ export class LmdbStore implements QueueStore {
           this.messages.put(m.id, toRecord(m));
           this.order.put(key, true);
           this.pendingKeys.set(m.id, key);
+          if (m.transient) {
+            this.transients.put(m.id, true);
+            this.transientIds.add(m.id);
+          }
         }
         for (const id of batch.remove ?? []) {
           const key = this.orderKeyOf(id);
           if (key) this.order.remove(key);
           this.messages.remove(id);
           this.delivered.remove(id);
+          if (this.transientIds.delete(id)) this.transients.remove(id);
         }
         if (top > this.queuedTop) this.state.put(MAX_ID_KEY, top);
       });
@@ -182,11 +194,19 @@ export class LmdbStore implements QueueStore {
     for (const { key, value } of this.messages.getRange()) yield fromRecord(key, value, marks.get(key));
   }
 
-  /** Deletes transient messages (kept on disk only while their queue was paged out): they do not survive. */
+  /**
+   * Deletes transient messages (kept on disk only while their queue was paged out): they do not survive.
+   * Found through their index, so a start reads no message it does not load; a store written before
+   * the index existed is scanned once.
+   */
   private async dropTransients(): Promise<void> {
+    const indexed = this.state.get(TRANSIENT_INDEX_KEY) === 1;
     const ids: number[] = [];
-    for (const { key, value } of this.messages.getRange()) if (value[9]) ids.push(key);
+    if (indexed) ids.push(...this.transients.getKeys());
+    else for (const { key, value } of this.messages.getRange()) if (value[9]) ids.push(key);
+    for (const id of ids) this.transientIds.add(id);
     if (ids.length > 0) await this.write({ remove: ids });
+    if (!indexed) await this.settle(this.state.put(TRANSIENT_INDEX_KEY, 1), 'open');
   }
 
   /** Builds the order index of a store written before it existed (one pass, one transaction). */

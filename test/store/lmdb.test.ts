@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
 import { openStore } from '../../src/store/open.js';
 import type { QueueStore, StoreOptions } from '../../src/store/store.js';
 import { recoverAll, runStoreContract, sampleMessage, type StoreHarness } from './contract.js';
@@ -248,6 +249,36 @@ describe('lmdb store: transient messages and the order index', () => {
       store = await openStore({ kind: 'lmdb', dataDir: dir });
       assert.deepEqual((await recoverAll(store)).map((m) => m.id), [2]);
       assert.deepEqual([...store.shares()].map((s) => s.count), [1]);
+      await store.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Open finds transients through their index (reading no other message); a store written before the
+  // index existed is scanned once, and a transient removed before the restart leaves nothing behind.
+  it('finds transients through their index, or by one scan of a store written without it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stomp-lmdb-transient-'));
+    try {
+      let store = await openStore({ kind: 'lmdb', dataDir: dir });
+      await store.write({ put: [{ ...sampleMessage(1), transient: true }, sampleMessage(2), { ...sampleMessage(3), transient: true }] });
+      await store.write({ remove: [3] });
+      await store.close();
+      // As a store of the version before the index: no index entries, no marker.
+      const root = openLmdb({ path: join(dir, 'store') });
+      const transients = root.openDB<boolean, number>({ name: 'transient' });
+      assert.deepEqual([...transients.getKeys()], [1]);
+      await root.batch(() => {
+        transients.remove(1);
+        root.openDB<number, string>({ name: 'state' }).remove('transientIndex');
+      });
+      await root.close();
+      store = await openStore({ kind: 'lmdb', dataDir: dir });
+      assert.deepEqual((await recoverAll(store)).map((m) => m.id), [2]);
+      await store.write({ put: [{ ...sampleMessage(4), transient: true }] });
+      await store.close();
+      store = await openStore({ kind: 'lmdb', dataDir: dir });
+      assert.deepEqual((await recoverAll(store)).map((m) => m.id), [2]);
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
