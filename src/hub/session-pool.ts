@@ -402,22 +402,22 @@ export function permissionFlag(version = process.versions.node): string {
  * permission: a session can still open connections.)
  */
 function sessionExecArgv(heapMb: number): string[] {
+  const profileDir = process.env.STOMP_BROKER_SESSION_PROFILE_DIR;
+  if (profileDir && path.isAbsolute(profileDir)) return profiledExecArgv(heapMb, profileDir);
   return [
     `--max-old-space-size=${heapMb}`,
     permissionFlag(), ...SESSION_READABLE.map((dir) => `--allow-fs-read=${dir}`),
     '--disable-warning=ExperimentalWarning',
-    ...profileFlags(process.env.STOMP_BROKER_SESSION_PROFILE_DIR),
   ];
 }
 
 /**
  * For benchmarks only (benchmarks/README.md, "Where the CPU goes"): with STOMP_BROKER_SESSION_PROFILE_DIR
- * set in the hub's environment, every session writes a V8 CPU profile there when it exits, and may
- * write that one directory and nothing else.
+ * set in the hub's environment, every session writes a V8 CPU profile there when it exits. Node 20's
+ * permission model lets no profile be written, so profiled sessions run without their sandbox.
  */
-function profileFlags(dir: string | undefined): string[] {
-  if (!dir || !path.isAbsolute(dir)) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--allow-fs-write=${dir}`];
+function profiledExecArgv(heapMb: number, dir: string): string[] {
+  return [`--max-old-space-size=${heapMb}`, '--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 function exited(child: ChildProcess): Promise<void> {
