@@ -133,7 +133,8 @@ export class Hub {
       });
       this.pool.onExit = (s, code, signal) => {
         const fields = { event: 'session-exit', session: s.id, sessionPid: s.child.pid, code, signal };
-        if (signal || code) this.log.warn(`session ${s.id} exited (${signal ?? code})`, fields);
+        // While the broker stops, sessions end because it told them to: not worth a warning.
+        if ((signal || code) && !this.stopping) this.log.warn(`session ${s.id} exited (${signal ?? code})`, fields);
         else this.log.debug(`session ${s.id} exited`, fields);
       };
       this.pool.onClientGone = (address) => this.listener?.released(address);
