@@ -1,5 +1,5 @@
 /** Third-party client scripts (Python stomp.py, Perl Net::Stomp) run by the integration tests. */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './broker.js';
 
@@ -30,4 +30,22 @@ export function runScript(command: string, args: string[], timeoutMs = 60_000): 
       resolve(stdout.trim().split('\n').at(-1) ?? '');
     });
   });
+}
+
+/**
+ * Starts a server script that prints "serving on URL" (the examples' web servers); resolves with that
+ * URL and a function that stops it (SIGTERM). Rejects with its output if it exits first.
+ */
+export async function startServing(command: string, args: string[]): Promise<{ url: string; stop(): void }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}): ${out}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
 }

@@ -7,28 +7,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import {
   connectStomp, isAlive, REPO_ROOT, sendConfirmed, subscribe, uniqueDest, useBroker, wsPort,
 } from '../helpers/broker.js';
 import { launchChromium, noChromium } from '../helpers/chromium.js';
+import { startServing } from '../helpers/scripts.js';
 
-/** Starts examples/browser-chat/serve.js on a free port; resolves with its URL and a stop function. */
-async function serveChat(): Promise<{ url: string; stop(): void }> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPO_ROOT, 'examples', 'browser-chat', 'serve.js'),
-    '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`serve.js exited (${code}): ${out}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
+/** Starts examples/browser-chat/serve.js on a free port. */
+function serveChat(): Promise<{ url: string; stop(): void }> {
+  return startServing(process.execPath, [path.join(REPO_ROOT, 'examples', 'browser-chat', 'serve.js'), '--port', '0']);
 }
 
 /** The session pid the page's status line shows (from CONNECTED's session header). */

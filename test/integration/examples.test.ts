@@ -1,25 +1,18 @@
 /**
  * The examples in examples/ run as documented, against a real broker, with the real clients they use:
- * the thumbnail job queue (stomp.py: producer, worker, dead letters) and the TheSchwartz-style Perl worker
- * (Net::Stomp). Skipped where the Debian client libraries are missing.
+ * the thumbnail job queue (stomp.py: web upload, producer, worker, dead letters) and the TheSchwartz-style
+ * Perl worker (Net::Stomp). Skipped where the Debian client libraries are missing. (The browser chat has
+ * its own file, browser-chat.test.ts.)
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connectStomp, freshDir, REPO_ROOT, sendConfirmed, subscribe, uniqueDest, useBroker } from '../helpers/broker.js';
+import { PERL_STOMP, PYTHON, startServing } from '../helpers/scripts.js';
 
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
-
-function findPython(): string | null {
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(candidate, ['-c', 'import stomp'], { stdio: 'ignore', timeout: 30_000 }).status === 0) return candidate;
-  }
-  return null;
-}
-const PYTHON = findPython();
-const PERL_STOMP = spawnSync('perl', ['-MNet::Stomp', '-e', '1'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
 
 /** Runs a command to completion (60 s guard); resolves with its standard output. */
 function run(command: string, args: string[]): Promise<string> {
@@ -58,18 +51,10 @@ describe('examples: the thumbnail job queue (stomp.py)', () => {
     { skip: PYTHON ? false : 'python3-stomp not installed', timeout: 120_000 }, async () => {
       const dir = path.join(EXAMPLES, 'thumbnails');
       const uploads = freshDir('stomp-uploads-');
-      const server = spawn(PYTHON!, [path.join(dir, 'upload.py'), '--port', String(ctx.broker.port), '--http-port', '0',
-        '--uploads', uploads], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const server = await startServing(PYTHON!, [path.join(dir, 'upload.py'), '--port', String(ctx.broker.port),
+        '--http-port', '0', '--uploads', uploads]);
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          server.stdout!.on('data', (d: Buffer) => {
-            out += d.toString();
-            const m = /serving on (\S+)/.exec(out);
-            if (m) resolve(m[1]);
-          });
-          server.once('exit', (code) => reject(new Error(`upload.py exited (${code}): ${out}`)));
-        });
+        const { url } = server;
         assert.match(await (await fetch(url)).text(), /Make thumbnails/);
         const refused = await fetch(`${url}upload?name=${encodeURIComponent('../x y.jpg')}`, { method: 'POST', body: 'x' });
         assert.equal(refused.status, 400);
@@ -83,7 +68,7 @@ describe('examples: the thumbnail job queue (stomp.py)', () => {
         const work = await run(PYTHON!, [path.join(dir, 'worker.py'), '--port', String(ctx.broker.port), '--jobs', '1']);
         assert.match(work, /thumbnail made for cat\.jpg/);
       } finally {
-        server.kill('SIGTERM');
+        server.stop();
         fs.rmSync(uploads, { recursive: true, force: true });
       }
     });
