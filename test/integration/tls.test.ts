@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import type tls from 'node:tls';
 import {
-  type Broker, connectStomp, RawClient, sendConfirmed, sessionPidOf, subscribe, uniqueDest, useBroker,
+  type Broker, type BrokerContext, connectStomp, RawClient, sendConfirmed, sessionPidOf, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
-import { makeCertificates, removeCertificates } from '../helpers/certs.js';
+import { makeCertificates, removeCertificates, type TestCertificates } from '../helpers/certs.js';
 import { PYTHON, runScript, scriptPath } from '../helpers/scripts.js';
 import { removeUsers, usersPath, writeUsers } from '../helpers/users.js';
 
@@ -48,8 +48,12 @@ async function turnedAway(broker: Broker, options: tls.ConnectionOptions): Promi
   return client.pending === 0;
 }
 
-describe('TLS, password logins', () => {
-  const certs = makeCertificates();
+/**
+ * Registers a suite's broker with USERS and a TLS port on fresh certificates (`clients`: CNs to make
+ * client certificates for), plus the flags `args` gives; certificates and users file go afterwards.
+ */
+function useTlsBroker(args: (certs: TestCertificates) => string[], clients = ['alice']): { ctx: BrokerContext; certs: TestCertificates } {
+  const certs = makeCertificates(clients);
   const usersFile = usersPath();
   before(() => writeUsers(USERS, usersFile));
   after(() => {
@@ -57,9 +61,13 @@ describe('TLS, password logins', () => {
     removeUsers(usersFile);
   });
   const ctx = useBroker({
-    args: ['--users', usersFile, '--tls-port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey,
-      '--connect-timeout', '1500'],
+    args: ['--users', usersFile, '--tls-port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, ...args(certs)],
   });
+  return { ctx, certs };
+}
+
+describe('TLS, password logins', () => {
+  const { ctx, certs } = useTlsBroker(() => ['--connect-timeout', '1500']);
   const ca = () => fs.readFileSync(certs.caCert);
 
   test('raw client: handshake, login, SEND and MESSAGE over TLS', async () => {
@@ -127,17 +135,7 @@ describe('TLS, password logins', () => {
 });
 
 describe('TLS, client certificates as logins', () => {
-  const certs = makeCertificates(['alice', 'bob']);
-  const usersFile = usersPath();
-  before(() => writeUsers(USERS, usersFile));
-  after(() => {
-    removeCertificates(certs);
-    removeUsers(usersFile);
-  });
-  const ctx = useBroker({
-    args: ['--users', usersFile, '--tls-port', '0', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey,
-      '--tls-ca', certs.caCert, '--tls-cert-login'],
-  });
+  const { ctx, certs } = useTlsBroker((c) => ['--tls-ca', c.caCert, '--tls-cert-login'], ['alice', 'bob']);
   const options = (who: 'alice' | 'bob' | 'rogue' | null): tls.ConnectionOptions => {
     const pair = who === 'rogue' ? certs.rogue : who ? certs.clients[who] : null;
     return { ca: fs.readFileSync(certs.caCert), ...(pair ? { cert: fs.readFileSync(pair.cert), key: fs.readFileSync(pair.key) } : {}) };
