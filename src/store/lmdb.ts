@@ -202,7 +202,7 @@ export class LmdbStore implements QueueStore {
   private async dropTransients(): Promise<void> {
     const indexed = this.state.get(TRANSIENT_INDEX_KEY) === 1;
     const ids: number[] = [];
-    if (indexed) ids.push(...this.transients.getKeys());
+    if (indexed) for (const id of this.transients.getKeys()) ids.push(id);
     else for (const { key, value } of this.messages.getRange()) if (value[9]) ids.push(key);
     for (const id of ids) this.transientIds.add(id);
     if (ids.length > 0) await this.write({ remove: ids });
