@@ -1,52 +1,27 @@
 /**
  * The console's view of the management API (runs in the browser): the shapes of the answers it reads
- * (see src/http/schemas.ts) and one function to call a route. The browser sends the basic-auth
+ * and one function to call a route. The browser sends the basic-auth
  * credentials it asked the user for with every request to the same origin.
  */
 
-/** Messages per second over the last minute. */
-export interface Rates {
-  enqueued: number;
-  delivered: number;
-  acked: number;
-  deadLettered: number;
-}
+import type { DestinationView } from '../../hub/operations.js';
+import type { FailureView, MessageView } from '../message-view.js';
+import type { RatePoint, Rates, Totals } from '../rates.js';
+import type { BrokerSummary } from '../source.js';
 
-/** One chart point. */
-export interface RatePoint extends Rates {
-  t: number;
-}
+// The server's own types (type-only imports: nothing of the server reaches the browser), so the
+// console cannot drift from what the routes answer.
+export type { RatePoint, Rates };
 
-/** A destination row. */
-export interface Destination {
-  name: string;
-  kind: 'queue' | 'topic';
-  depth: number;
-  bytes: number;
-  consumers: number;
-  inFlight: number;
-  enqueued: number;
-  delivered: number;
-  acked: number;
-  deadLettered: number;
-  expired: number;
-  deadLetterQueue: string;
+/** A destination row (GET /api/destinations; with its chart series from GET /api/destinations/:name). */
+export interface Destination extends DestinationView {
   rates: Rates;
   history?: RatePoint[];
 }
 
 /** GET /api/overview. */
-export interface Overview {
-  pid: number;
-  version: string;
-  uptimeMs: number;
-  host: string;
-  port: number;
-  connections: number;
-  pendingConnections: number;
-  idleSessions: number;
-  sessionProcesses: number;
-  totals: { queues: number; topics: number; depth: number; bytes: number; inFlight: number; consumers: number; heldBytes: number };
+export interface Overview extends BrokerSummary {
+  totals: Totals & { heldBytes: number };
   rates: Rates;
   history: RatePoint[];
 }
@@ -68,27 +43,10 @@ export interface Session {
 }
 
 /** One failed delivery. */
-export interface Failure {
-  time: number;
-  reason: string;
-}
+export type Failure = FailureView;
 
 /** A browsed message. */
-export interface Message {
-  id: number;
-  destination: string;
-  priority: number;
-  persistent: boolean;
-  redeliveries: number;
-  deliverAt: number;
-  headers: Record<string, string>;
-  bodyBytes: number;
-  body: string;
-  bodyEncoding: 'utf8' | 'base64';
-  truncated: boolean;
-  failures: Failure[];
-  deadLetter: null | { originalDestination: string; reason: string; failures: number; history: Failure[] };
-}
+export type Message = MessageView;
 
 /** A page of a list. */
 export interface Page<T> {
