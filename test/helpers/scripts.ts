@@ -1,5 +1,7 @@
 /** Third-party client scripts (Python stomp.py, Perl Net::Stomp) run by the integration tests. */
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './broker.js';
 
@@ -48,4 +50,23 @@ export async function startServing(command: string, args: string[]): Promise<{ u
     child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}): ${out}`)));
   });
   return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Runs one of the robustness drivers (`dist/benchmarks/<name>.js`, fuzz or chaos) to its end with
+ * `--out FILE --quiet`; resolves with its exit code, the JSON summary it wrote and its stderr.
+ */
+export function runDriver(name: 'fuzz' | 'chaos', args: string[]): Promise<{ code: number | null; summary: Record<string, any>; stderr: string }> {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `${name}-test-`)), 'summary.json');
+  const driver = path.join(REPO_ROOT, 'dist', 'benchmarks', `${name}.js`);
+  const child = spawn(process.execPath, [driver, ...args, '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      const summary = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : {};
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+      resolve({ code, summary, stderr });
+    });
+  });
 }

@@ -6,31 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '../helpers/broker.js';
-
-const DRIVER = path.join(REPO_ROOT, 'dist', 'benchmarks', 'chaos.js');
-
-/** Runs the driver to its end; resolves with its exit code, its summary and its stderr. */
-function runDriver(args: string[]): Promise<{ code: number | null; summary: Record<string, any>; stderr: string }> {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-test-')), 'summary.json');
-  const child = spawn(process.execPath, [DRIVER, ...args, '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      const summary = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : {};
-      fs.rmSync(path.dirname(out), { recursive: true, force: true });
-      resolve({ code, summary, stderr });
-    });
-  });
-}
+import { runDriver as run } from '../helpers/scripts.js';
 
 /** The checks both modes share: no violation, and the run really sent, receipted, killed and drained. */
-function assertClean({ code, summary, stderr }: Awaited<ReturnType<typeof runDriver>>): void {
+function assertClean({ code, summary, stderr }: Awaited<ReturnType<typeof run>>): void {
   assert.equal(code, 0, `violations: ${JSON.stringify(summary.violations)}\n${JSON.stringify(summary.messages)}\n${stderr}`);
   const m = summary.messages;
   assert.equal(m.lost, 0);
@@ -43,14 +22,14 @@ function assertClean({ code, summary, stderr }: Awaited<ReturnType<typeof runDri
 
 // Random session processes SIGKILLed under producers and consumers.
 test('chaos: session kills lose nothing receipted', { timeout: 180_000 }, async () => {
-  const result = await runDriver(['--seconds', '15', '--session-kill-ms', '300,900', '--drain-seconds', '60', '--seed', '11']);
+  const result = await run('chaos', ['--seconds', '15', '--session-kill-ms', '300,900', '--drain-seconds', '60', '--seed', '11']);
   assertClean(result);
   assert.ok(result.summary.kills.sessionKills > 0);
 });
 
 // The hub SIGKILLed and restarted on the same data directory; clients reconnect and go on.
 test('chaos: hub kills lose nothing receipted', { timeout: 180_000 }, async () => {
-  const result = await runDriver(['--seconds', '15', '--kill-hub', '--hub-kill-ms', '3000,5000', '--drain-seconds', '60', '--seed', '12']);
+  const result = await run('chaos', ['--seconds', '15', '--kill-hub', '--hub-kill-ms', '3000,5000', '--drain-seconds', '60', '--seed', '12']);
   assertClean(result);
   assert.ok(result.summary.kills.hubKills > 0);
   assert.equal(result.summary.kills.hubRestarts, result.summary.kills.hubKills);

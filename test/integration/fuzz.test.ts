@@ -5,33 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '../helpers/broker.js';
-
-const DRIVER = path.join(REPO_ROOT, 'dist', 'benchmarks', 'fuzz.js');
-
-/** Runs the driver to its end; resolves with its exit code, its summary and its stderr. */
-function runDriver(args: string[]): Promise<{ code: number | null; summary: Record<string, any>; stderr: string }> {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-test-')), 'summary.json');
-  const child = spawn(process.execPath, [DRIVER, ...args, '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-  return new Promise((resolve) => {
-    child.once('exit', (code) => {
-      const summary = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : {};
-      fs.rmSync(path.dirname(out), { recursive: true, force: true });
-      resolve({ code, summary, stderr });
-    });
-  });
-}
+import { runDriver as run } from '../helpers/scripts.js';
 
 // Mutated frames from short-lived connections plus long connections of valid frames, while a control
 // client keeps a persistent queue going: no violation, and the bad frames really were refused.
 test('a bounded fuzz run finds no violation', { timeout: 180_000 }, async () => {
-  const { code, summary, stderr } = await runDriver(['--frames', '3000', '--mutated', '100', '--max-seconds', '30',
+  const { code, summary, stderr } = await run('fuzz', ['--frames', '3000', '--mutated', '100', '--max-seconds', '30',
     '--concurrency', '4', '--streams', '2', '--seed', '20261202']);
   assert.equal(code, 0, `violations: ${JSON.stringify(summary.violations, null, 2)}\n${stderr}`);
   assert.equal(summary.violations.count, 0);
