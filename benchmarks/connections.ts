@@ -16,12 +16,11 @@
  * Writes `<out>/connections-<yyyy-mm-dd>-<commit>.json` and `.md`.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { StompClient } from './client.js';
 import { connectionsMarkdown, type ConnectionsFile, type TargetConnections } from './connections-report.js';
 import type { HostileReport } from './hostile.js';
-import { commitOf, freshBase, machineInfo, REPO_ROOT, RESULTS_DIR, today } from './machine.js';
+import { commitOf, machineInfo, REPO_ROOT, RESULTS_DIR, today, writeResults } from './machine.js';
 import { childrenOf, memoryOf, treePss } from './proc.js';
 import { Samples, sleep } from './scenarios.js';
 import { runSteadyLoad } from './steady-load.js';
@@ -224,11 +223,9 @@ async function main(): Promise<void> {
     machine: machineInfo(), options: { sequential: o.sequential, atOnce: o.atOnce, churn: o.churn, burst: o.burst,
       loadDurationS: o.loadDurationS }, results,
   };
-  fs.mkdirSync(o.out, { recursive: true });
-  const base = freshBase(o.out, `connections-${file.date}-${commit}`, ['json', 'md']);
-  fs.writeFileSync(`${base}.json`, JSON.stringify(file, null, 1) + '\n');
-  fs.writeFileSync(`${base}.md`, connectionsMarkdown(file));
-  process.stdout.write(connectionsMarkdown(file));
+  const markdown = connectionsMarkdown(file);
+  const base = writeResults(o.out, `connections-${file.date}-${commit}`, { json: JSON.stringify(file, null, 1) + '\n', md: markdown });
+  process.stdout.write(markdown);
   process.stderr.write(`wrote ${base}.json, .md\n`);
 }
 

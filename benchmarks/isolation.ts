@@ -14,14 +14,13 @@
  * Writes `<out>/isolation-<yyyy-mm-dd>-<commit>.json` and `.md`.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { HOSTILE_KINDS, type HostileKind, type HostileReport } from './hostile.js';
 import { isolationMarkdown, type IsolationFile, type IsolationRun, type MeasuredRun } from './isolation-report.js';
-import { busyness, commitOf, freshBase, machineInfo, REPO_ROOT, RESULTS_DIR, today } from './machine.js';
+import { busyness, commitOf, machineInfo, REPO_ROOT, RESULTS_DIR, today, writeResults } from './machine.js';
 import { MemorySampler } from './memory-sampler.js';
 import { runSteadyLoad, type SteadyOptions } from './steady-load.js';
-import { parseTargets, type Running, startTarget, stopTarget, type Target } from './targets.js';
+import { parseTargets, type Running, startTarget, stopOnInterrupt, stopTarget, type Target } from './targets.js';
 
 interface Options {
   targets: Target[];
@@ -149,10 +148,7 @@ function progress(r: IsolationRun): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  process.once('SIGINT', () => {
-    const stopping = current ? stopTarget(current) : Promise.resolve();
-    void stopping.finally(() => process.exit(130));
-  });
+  stopOnInterrupt(() => current);
   const { commit, dirty } = commitOf();
   const machine = machineInfo();
   const runs: IsolationRun[] = [];
@@ -169,11 +165,9 @@ async function main(): Promise<void> {
     load: { pairs: opts.pairs, rate: opts.rate, size: 100, durationS: opts.durationS, windowS: opts.windowS },
     runs,
   };
-  fs.mkdirSync(opts.out, { recursive: true });
-  const base = freshBase(opts.out, `isolation-${file.date}-${commit}`, ['json', 'md']);
-  fs.writeFileSync(`${base}.json`, JSON.stringify(file, null, 1) + '\n');
-  fs.writeFileSync(`${base}.md`, isolationMarkdown(file));
-  process.stdout.write(isolationMarkdown(file));
+  const markdown = isolationMarkdown(file);
+  const base = writeResults(opts.out, `isolation-${file.date}-${commit}`, { json: JSON.stringify(file, null, 1) + '\n', md: markdown });
+  process.stdout.write(markdown);
   process.stderr.write(`wrote ${base}.json, .md\n`);
 }
 

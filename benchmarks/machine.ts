@@ -78,6 +78,17 @@ export function today(): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+/**
+ * Writes a result file set, `dir/<base>.<ext>` for each entry of `files` (extension → contents), under
+ * a fresh base (see freshBase); returns the base path used.
+ */
+export function writeResults(dir: string, base: string, files: Record<string, string>): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const fresh = freshBase(dir, base, Object.keys(files));
+  for (const [ext, text] of Object.entries(files)) fs.writeFileSync(`${fresh}.${ext}`, text);
+  return fresh;
+}
+
 /** `dir/<base>.<ext>` for every ext, with `-2`, `-3` … appended to base until none of them exists. */
 export function freshBase(dir: string, base: string, exts: string[]): string {
   for (let i = 1; ; i++) {

@@ -12,14 +12,13 @@
  * (medians of the valid runs; ours ÷ best other) and `.svg` (vega-lite chart).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { chartSvg } from './chart.js';
-import { busyness, commitOf, freshBase, machineInfo, REPO_ROOT, RESULTS_DIR, today } from './machine.js';
+import { busyness, commitOf, machineInfo, REPO_ROOT, RESULTS_DIR, today, writeResults } from './machine.js';
 import { MATRIX, type MatrixScenario, runArgs } from './matrix-scenarios.js';
 import { type MatrixFile, markdownOf, mediansOf, type RunRecord } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
-import { parseTargets, type Running, startTarget, stopTarget, type Target } from './targets.js';
+import { parseTargets, type Running, startTarget, stopOnInterrupt, stopTarget, type Target } from './targets.js';
 
 interface Options {
   targets: Target[];
@@ -130,20 +129,13 @@ function progress(r: RunRecord): string {
 }
 
 async function writeFiles(file: MatrixFile, out: string): Promise<string> {
-  fs.mkdirSync(out, { recursive: true });
-  const base = freshBase(out, `${file.date}-${file.commit}`, ['json', 'md', 'svg']);
-  fs.writeFileSync(`${base}.json`, JSON.stringify(file, null, 1) + '\n');
-  fs.writeFileSync(`${base}.md`, markdownOf(file));
-  fs.writeFileSync(`${base}.svg`, await chartSvg(file));
-  return base;
+  return writeResults(out, `${file.date}-${file.commit}`,
+    { json: JSON.stringify(file, null, 1) + '\n', md: markdownOf(file), svg: await chartSvg(file) });
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  process.once('SIGINT', () => {
-    const stopping = current ? stopTarget(current) : Promise.resolve();
-    void stopping.finally(() => process.exit(130));
-  });
+  stopOnInterrupt(() => current);
   const { commit, dirty } = commitOf();
   const machine = machineInfo();
   const runs: RunRecord[] = [];

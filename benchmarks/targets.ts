@@ -89,6 +89,14 @@ export async function startTarget(target: Target, oursArgs = ''): Promise<Runnin
 }
 
 /** Stops a target this process started; leaves others alone. */
+/** On Ctrl-C, stops the target `current()` returns (if any) before exiting 130. */
+export function stopOnInterrupt(current: () => Running | null): void {
+  process.once('SIGINT', () => {
+    const running = current();
+    void (running ? stopTarget(running) : Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 export async function stopTarget(running: Running): Promise<void> {
   if (running.managed && running.target.kind) await brokersSh(['stop', running.target.kind]);
 }
