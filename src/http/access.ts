@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { User, UserDb } from '../auth/user-db.js';
+import { ConcurrencyLimit } from './concurrency.js';
 
 /** Why a request is refused: its HTTP status and message. */
 export interface Denial {
@@ -54,8 +55,7 @@ export function isLoopbackHost(hostHeader: string | undefined): boolean {
 /** Decides each request's access (see the file comment). */
 export class AccessControl {
   private readonly remembered = new WeakMap<UserDb, Map<string, number>>();
-  private checks = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limit = new ConcurrencyLimit(MAX_CHECKS);
 
   constructor(
     /** The users file as loaded now (it changes on reload), or null when there is none. */
@@ -76,7 +76,7 @@ export class AccessControl {
     const key = createHash('sha256').update(authorization!).digest('base64');
     const memory = this.memoryOf(users);
     if ((memory.get(key) ?? 0) > Date.now()) return null;
-    const user = await this.limited(() => users.authenticate(credentials.login, credentials.password));
+    const user = await this.limit.run(() => users.authenticate(credentials.login, credentials.password));
     if (!user) return { status: 401, message: 'wrong user name or password' };
     if (!isBrokerAdmin(user)) return { status: 403, message: `user "${user.name}" has no admin right on *` };
     if (memory.size >= MAX_REMEMBERED) memory.clear();
@@ -88,16 +88,5 @@ export class AccessControl {
     let memory = this.remembered.get(users);
     if (!memory) this.remembered.set(users, (memory = new Map()));
     return memory;
-  }
-
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
-    if (this.checks >= MAX_CHECKS) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.checks++;
-    try {
-      return await work();
-    } finally {
-      this.checks--;
-      this.waiting.shift()?.();
-    }
   }
 }

@@ -6,6 +6,7 @@
  * neither a large broker nor frequent scrapes stall the hub's event loop.
  */
 import fs from 'node:fs/promises';
+import { ConcurrencyLimit } from './concurrency.js';
 
 /** One process's resource use. */
 export interface ProcStats {
@@ -52,8 +53,7 @@ export function parseStatCpu(text: string): number | null {
 /** Reads and caches process statistics. */
 export class ProcSampler {
   private readonly readings = new Map<number, Reading>();
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limit = new ConcurrencyLimit(CONCURRENCY);
 
   constructor(private readonly procRoot = '/proc') {}
 
@@ -69,7 +69,7 @@ export class ProcSampler {
     const now = Date.now();
     const last = this.readings.get(pid);
     if (last && now - last.at < FRESH_MS) return last.stats;
-    const read = await this.limited(() => this.read(pid));
+    const read = await this.limit.run(() => this.read(pid));
     if (!read) {
       this.readings.delete(pid);
       return null;
@@ -92,18 +92,6 @@ export class ProcSampler {
       return memory && cpuSeconds !== null ? { ...memory, cpuSeconds } : null;
     } catch {
       return null; // exited meanwhile, or no /proc
-    }
-  }
-
-  /** Runs `work` when fewer than CONCURRENCY readings are under way. */
-  private async limited<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await work();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
     }
   }
 
