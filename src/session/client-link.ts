@@ -25,7 +25,7 @@ export interface ClientLink {
   onData: (chunk: Buffer) => void;
   /** What was written has been sent (after writableLength grew). */
   onDrain: () => void;
-  /** The client finished sending (TCP half-close, a WebSocket close frame). */
+  /** The client finished sending (a TCP half-close); the broker then closes its side too. */
   onEnd: () => void;
   /** The link is closed for good. */
   onClose: () => void;

@@ -72,6 +72,7 @@ export class WebSocketDoor {
 export class WebSocketLink implements ClientLink {
   onData: (chunk: Buffer) => void = () => {};
   onDrain: () => void = () => {};
+  /** Never called: a client's close frame closes the WebSocket at once (onClose). */
   onEnd: () => void = () => {};
   onClose: () => void = () => {};
 
@@ -85,11 +86,6 @@ export class WebSocketLink implements ClientLink {
     ws.once('close', () => this.onClose());
     // ws writes straight to the socket (no compression): the socket's drain is the link's.
     socket.on('drain', () => this.onDrain());
-  }
-
-  /** The subprotocol agreed on ('' when the client offered none the broker speaks). */
-  get protocol(): string {
-    return this.ws.protocol;
   }
 
   get writableLength(): number {
