@@ -152,15 +152,18 @@ export class Listener {
       clearTimeout(timer);
       socket.off('data', onData);
       this.waiting.delete(socket);
-      const head = Buffer.concat(chunks, bytes);
-      const problem = outcome === 'accept' ? rule.check(head) : outcome;
-      if (problem === null) {
-        stopReading(socket);
-        this.accept(socket, head, rule.transport);
-        return;
+      if (outcome === 'accept') {
+        const head = Buffer.concat(chunks, bytes);
+        const problem = rule.check(head);
+        if (problem === null) {
+          stopReading(socket);
+          this.accept(socket, head, rule.transport);
+          return;
+        }
+        outcome = problem;
       }
       this.released(address);
-      if (problem !== 'gone') rule.refuse(socket, problem);
+      if (outcome !== 'gone') rule.refuse(socket, outcome);
     };
     // The end marker may straddle two chunks: the last bytes read are searched again with the next chunk.
     let tail = Buffer.alloc(0);
