@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BrokerConfig, sessionConfigOf } from '../config.js';
 import type { UserDb } from '../auth/user-db.js';
 import {
@@ -36,7 +35,7 @@ import {
 import {
   checkAnonymous, checkSecurityOptions, deadLettersOf, loadUsersFile,
 } from './security-setup.js';
-import { SESSION_READABLE, SessionPool } from './session-pool.js';
+import { defaultSessionScript, SESSION_READABLE, SessionPool } from './session-pool.js';
 import { loadTlsFiles } from './tls-files.js';
 
 type Peer = BusPeer<SessionToHub | ControlToHub, HubToSession | HubToControl>;
@@ -126,7 +125,7 @@ export class Hub {
       this.bus.onPeer = (peer) => this.admit(peer);
       await this.bus.start();
       this.pool = new SessionPool({
-        script: this.options.sessionScript ?? fileURLToPath(new URL('../session/main.js', import.meta.url)),
+        script: this.options.sessionScript ?? defaultSessionScript(),
         busPath: this.bus.path, prefork: config.prefork, maxStarting: 8,
         sessionConfig: sessionConfigOf(config, `stomp-broker/${BROKER_VERSION}`), sessionHeapMb: this.options.sessionHeapMb ?? 256,
         tls: tls?.setup ?? null, log: this.log,

@@ -33,9 +33,11 @@ describe('sandbox of a session process', () => {
     client.close();
 
     assert.ok(argv.includes(permissionFlag()), `permission model on: ${argv.join(' ')}`);
+    // The build's one-file bundle of the session code (it starts faster than the module graph).
+    assert.ok(argv.some((a) => a.endsWith(path.join('dist', 'src', 'session', 'main.bundle.cjs'))), argv.join(' '));
     // Only the session's own variables (and the IPC channel Node's fork adds).
     assert.deepEqual(env.filter((e) => !e.startsWith('NODE_CHANNEL_')).sort(),
-      ['STOMP_BROKER_BUS', 'STOMP_BROKER_SESSION_CONFIG', 'STOMP_BROKER_SESSION_ID']);
+      ['MSGPACKR_NATIVE_ACCELERATION_DISABLED', 'STOMP_BROKER_BUS', 'STOMP_BROKER_SESSION_CONFIG', 'STOMP_BROKER_SESSION_ID']);
     // Replay the session's own Node flags on a probe that tries to read files.
     const flags = argv.slice(1).filter((a) => a.startsWith('--'));
     const probe = `
