@@ -14,13 +14,25 @@ export interface TopicStats {
   delivered: number;
 }
 
+/** Destinations whose matching subscriptions the registry remembers (see `routes`). */
+const MAX_ROUTES = 4096;
+
+/** Where a message to one topic name goes: the matching subscriptions, and their sessions once each. */
+interface Route {
+  stats: TopicStats[];
+  sessions: HubSession[];
+}
+
 /** Topic subscriptions and their statistics. */
 export class TopicRegistry {
   private readonly trie = new TopicTrie<HubSubscription>();
   private readonly stats = new Map<string, TopicStats>();
+  /** The trie's answers by topic name until the subscriptions change: most messages go to names seen before. */
+  private readonly routes = new Map<string, Route>();
 
   add(sub: HubSubscription): void {
     if (!this.trie.add(sub.source, sub)) return;
+    this.routes.clear();
     let s = this.stats.get(sub.source);
     if (!s) this.stats.set(sub.source, (s = { subscribers: 0, delivered: 0 }));
     s.subscribers++;
@@ -28,6 +40,7 @@ export class TopicRegistry {
 
   remove(sub: HubSubscription): void {
     if (!this.trie.remove(sub.source, sub)) return;
+    this.routes.clear();
     const s = this.stats.get(sub.source);
     if (s && --s.subscribers === 0) this.stats.delete(sub.source);
   }
@@ -35,12 +48,20 @@ export class TopicRegistry {
   /** Sends `msg` once to every session with a subscription that matches its destination. */
   publish(msg: WireMessage): void {
     if (this.trie.size === 0) return;
-    const sessions = new Set<HubSession>();
-    for (const sub of this.trie.match(msg.dest)) {
-      sessions.add(sub.session);
-      this.stats.get(sub.source)!.delivered++;
-    }
-    for (const session of sessions) session.send({ t: 'deliver', msg });
+    const route = this.routeOf(msg.dest);
+    for (const s of route.stats) s.delivered++;
+    for (const session of route.sessions) session.send({ t: 'deliver', msg });
+  }
+
+  private routeOf(dest: string): Route {
+    let route = this.routes.get(dest);
+    if (route) return route;
+    const subs = [...this.trie.match(dest)];
+    route = { stats: subs.map((sub) => this.stats.get(sub.source)!), sessions: [...new Set(subs.map((sub) => sub.session))] };
+    // Bounded: publishers to endlessly many names must not grow it forever.
+    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    this.routes.set(dest, route);
+    return route;
   }
 
   /** Subscribers of, and messages delivered to, one subscribed name or pattern (undefined: none now). */

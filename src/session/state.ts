@@ -7,6 +7,9 @@ import type { Selector } from '../selector/selector.js';
 import { isTopic, TopicTrie } from '../protocol/destination.js';
 import type { StompVersion } from '../protocol/frame.js';
 
+/** Destinations whose matching topic subscriptions a session remembers (see topicMatches). */
+const MAX_TOPIC_MATCHES = 1024;
+
 /** Revoked ack ids remembered; an older one's late ACK is reported as an unknown message instead. */
 const MAX_REVOKED = 10_000;
 
@@ -79,6 +82,11 @@ export class SessionState {
   readonly subsByKey = new Map<number, Subscription>();
   /** Open topic subscriptions fed by topic fan-out (durable ones are fed through offers). */
   private readonly topicSubs = new TopicTrie<Subscription>();
+  /**
+   * The trie's answers by destination, until the subscriptions change: a topic usually carries many
+   * messages to the same name, and matching each one again cost a subscriber ~15% of its CPU.
+   */
+  private readonly topicMatches = new Map<string, Subscription[]>();
   /** Every unacknowledged delivery, by its key. */
   readonly unacked = new Map<string, Delivery>();
   readonly transactions = new Map<string, Transaction>();
@@ -128,20 +136,28 @@ export class SessionState {
   addSubscription(sub: Subscription): void {
     this.subscriptions.set(sub.id, sub);
     this.subsByKey.set(sub.key, sub);
-    if (isTopic(sub.dest) && !sub.durable) this.topicSubs.add(sub.dest, sub);
+    if (isTopic(sub.dest) && !sub.durable && this.topicSubs.add(sub.dest, sub)) this.topicMatches.clear();
   }
 
   /** Ends a subscription: nothing more is delivered to it; grants still in flight find it closed. */
   closeSubscription(sub: Subscription): void {
     sub.closed = true;
     this.subscriptions.delete(sub.id);
-    this.topicSubs.remove(sub.dest, sub);
+    if (this.topicSubs.remove(sub.dest, sub)) this.topicMatches.clear();
     if (sub.claims === 0) this.subsByKey.delete(sub.key);
   }
 
   /** The open, non-durable topic subscriptions whose destination matches topic `dest`. */
-  topicSubscriptionsFor(dest: string): Iterable<Subscription> {
-    return this.topicSubs.size === 0 ? [] : this.topicSubs.match(dest);
+  topicSubscriptionsFor(dest: string): readonly Subscription[] {
+    if (this.topicSubs.size === 0) return [];
+    let subs = this.topicMatches.get(dest);
+    if (subs === undefined) {
+      // Bounded: a client subscribed to a wildcard over endlessly many names must not grow it forever.
+      if (this.topicMatches.size >= MAX_TOPIC_MATCHES) this.topicMatches.clear();
+      subs = [...this.topicSubs.match(dest)];
+      this.topicMatches.set(dest, subs);
+    }
+    return subs;
   }
 
   /** Remembers that `ackId` went back to its queue when its ack timeout passed. */

@@ -92,6 +92,37 @@ describe('TopicRegistry: delivery', () => {
     topics.publish(message('/topic/b'));
     assert.deepEqual(delivered(s), ['/topic/b']);
   });
+
+  // Routes are remembered per name: every change of the subscriptions must be seen by the next publish.
+  test('publishes between subscription changes follow the changes', () => {
+    const topics = new TopicRegistry();
+    const [a, b] = [session(), session()];
+    topics.publish(message('/topic/x.y'));
+    const wide = sub(a, '/topic/x.*');
+    topics.add(wide);
+    topics.publish(message('/topic/x.y'));
+    const exact = sub(b, '/topic/x.y');
+    topics.add(exact);
+    topics.publish(message('/topic/x.y'));
+    topics.remove(wide);
+    topics.publish(message('/topic/x.y'));
+    topics.remove(exact);
+    topics.publish(message('/topic/x.y'));
+    assert.deepEqual(delivered(a), ['/topic/x.y', '/topic/x.y']);
+    assert.deepEqual(delivered(b), ['/topic/x.y', '/topic/x.y']);
+    assert.equal(row(topics, '/topic/x.y'), undefined);
+  });
+
+  test('statistics count every matching subscription of a remembered route', () => {
+    const topics = new TopicRegistry();
+    const s = session();
+    topics.add(sub(s, '/topic/m.#'));
+    topics.add(sub(s, '/topic/m.n'));
+    for (let i = 0; i < 3; i++) topics.publish(message('/topic/m.n'));
+    assert.equal(row(topics, '/topic/m.#')?.delivered, 3);
+    assert.equal(row(topics, '/topic/m.n')?.delivered, 3);
+    assert.equal(s.sent.length, 3);
+  });
 });
 
 describe('TopicRegistry: patterns (RabbitMQ words; ActiveMQ > as #)', () => {

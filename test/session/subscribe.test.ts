@@ -83,6 +83,21 @@ describe('SUBSCRIBE', () => {
     handleSubscribe(frame('SUBSCRIBE', { destination: '/queue/a.b', id: 'q' }), ctx);
     assert.deepEqual([...ctx.state.topicSubscriptionsFor('/topic/a.b')].map((s) => s.id), ['t']);
   });
+
+  // The matches are remembered per destination: each SUBSCRIBE and UNSUBSCRIBE must show in the next lookup.
+  test('topic matches follow SUBSCRIBE and UNSUBSCRIBE', () => {
+    const ctx = fakeContext();
+    const ids = () => [...ctx.state.topicSubscriptionsFor('/topic/a.b')].map((s) => s.id).sort();
+    assert.deepEqual(ids(), []);
+    handleSubscribe(frame('SUBSCRIBE', { destination: '/topic/a.*', id: 'w' }), ctx);
+    assert.deepEqual(ids(), ['w']);
+    handleSubscribe(frame('SUBSCRIBE', { destination: '/topic/a.b', id: 'e' }), ctx);
+    assert.deepEqual(ids(), ['e', 'w']);
+    handleUnsubscribe(frame('UNSUBSCRIBE', { id: 'w' }), ctx);
+    assert.deepEqual(ids(), ['e']);
+    handleUnsubscribe(frame('UNSUBSCRIBE', { id: 'e' }), ctx);
+    assert.deepEqual(ids(), []);
+  });
 });
 
 describe('SUBSCRIBE: durable topic subscriptions', () => {
