@@ -20,18 +20,24 @@ const PREFIX = 8;
 
 type Fields = Record<string, unknown>;
 
+function isLarge(body: unknown): body is Uint8Array {
+  return body instanceof Uint8Array && body.length >= ATTACH_MIN;
+}
+
+/** Adds `body` to the attachments; its number there. */
+function attachmentOf(body: Uint8Array, attachments: Uint8Array[]): number {
+  attachments.push(body);
+  return attachments.length - 1;
+}
+
 /** A copy of `m` whose large bodies are replaced by their attachment numbers (the caller's objects stay untouched). */
 function detach(m: unknown, attachments: Uint8Array[]): unknown {
   if (typeof m !== 'object' || m === null) return m;
   const f = m as Fields;
-  const take = (body: unknown): unknown => {
-    if (!(body instanceof Uint8Array) || body.length < ATTACH_MIN) return body;
-    attachments.push(body);
-    return attachments.length - 1;
-  };
-  if (f.body instanceof Uint8Array) return { ...f, body: take(f.body) }; // publish, and commit's ops
+  // Copies only when a body is detached: most bodies are small, and copying every message costs GC.
+  if (isLarge(f.body)) return { ...f, body: attachmentOf(f.body, attachments) }; // publish, and commit's ops
   const msg = f.msg as Fields | undefined;
-  if (msg && msg.body instanceof Uint8Array) return { ...f, msg: { ...msg, body: take(msg.body) } }; // offer, deliver
+  if (msg && isLarge(msg.body)) return { ...f, msg: { ...msg, body: attachmentOf(msg.body, attachments) } }; // offer, deliver
   if (Array.isArray(f.ops)) return { ...f, ops: f.ops.map((op) => detach(op, attachments)) }; // commit
   return m;
 }
