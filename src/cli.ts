@@ -39,7 +39,7 @@ interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
   maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
-  store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number;
+  store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number; slowTopicBacklog: number;
   maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number;
   maxTransactionBytes: number; users?: string; allowAnonymous: boolean; tlsPort?: number; wsPort?: number; tlsCert?: string;
   tlsKey?: string; tlsCa?: string; tlsCertLogin: boolean; authFailureDelay: number; shutdownTimeout: number;
@@ -68,6 +68,8 @@ function startCommand(program: Command): void {
       d.memoryHighWatermark)
     .option('--max-destination-memory <bytes>', 'bytes one queue may hold before its producers are paused', byteSize,
       d.destinationMemory)
+    .option('--slow-topic-backlog <bytes>', 'bytes a topic subscriber may fall behind; past it its topic messages are dropped until it catches up',
+      byteSize, d.topicDropWatermark)
     .option('--offer-fanout <n>', 'sessions a queue message is offered to at once', positiveInt, d.offerFanout)
     .option('--max-subscriptions <n>', 'subscriptions one connection may hold', positiveInt, d.maxSubscriptions)
     .option('--max-transaction-frames <n>', 'SEND/ACK/NACK frames one transaction may hold', positiveInt,
@@ -108,7 +110,7 @@ function configOf(opts: StartOptions): BrokerConfig {
     ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
     maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, logPretty: opts.logPretty, memoryHighWatermark: opts.maxMemory,
-    destinationMemory: opts.maxDestinationMemory,
+    destinationMemory: opts.maxDestinationMemory, topicDropWatermark: opts.slowTopicBacklog,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
     maxConnectionsPerAddress: opts.maxConnectionsPerAddress, sessionReuse: opts.sessionReuse,
     connectTimeoutMs: Math.max(1, opts.connectTimeout),

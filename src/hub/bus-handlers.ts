@@ -53,6 +53,6 @@ export function sessionHandlers({ router, log, complete, login, drained }: HubSe
     nack: (m, s) => complete(s, router.nack(s, m.ids, m.options), m.rid),
     commit: (m, s) => complete(s, router.commit(s, m.ops), m.rid),
     sync: (m, s) => complete(s, undefined, m.rid),
-    flow: (m, s) => router.setWritable(s, m.writable),
+    flow: (m, s) => router.setWritable(s, m.writable, m.topics),
   };
 }

@@ -16,6 +16,8 @@ export interface HubSession {
   subs: Map<number, HubSubscription>;
   /** False while the client socket is past its write watermark. */
   writable: boolean;
+  /** True while its client is too far behind to be sent topic messages: the hub drops them (see FlowMsg). */
+  topicsPaused?: boolean;
   login: string;
   version: string;
   remote: string;

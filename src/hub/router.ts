@@ -350,8 +350,13 @@ export class Router implements RouterCore {
     this.delivery.pass(session, offer, unmatched);
   }
 
-  /** The session's socket went under (or over) its write watermark. */
-  setWritable(session: HubSession, writable: boolean): void {
+  /** The session's socket went under (or over) its write watermark; `topics`: whether it wants topic messages. */
+  setWritable(session: HubSession, writable: boolean, topics: boolean): void {
+    if (session.topicsPaused !== !topics) {
+      session.topicsPaused = !topics;
+      if (topics) this.log.info(`session ${session.id}: client ${session.remote} caught up: topic messages resume`);
+      else this.log.warn(`session ${session.id}: client ${session.remote} reads too slowly: its topic messages are dropped until it catches up`);
+    }
     this.delivery.setWritable(session, writable);
   }
 

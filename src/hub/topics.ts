@@ -50,7 +50,10 @@ export class TopicRegistry {
     if (this.trie.size === 0) return;
     const route = this.routeOf(msg.dest);
     for (const s of route.stats) s.delivered++;
-    for (const session of route.sessions) session.send({ t: 'deliver', msg });
+    for (const session of route.sessions) {
+      // A client that does not read costs the hub and its session nothing more (FlowMsg).
+      if (!session.topicsPaused) session.send({ t: 'deliver', msg });
+    }
   }
 
   private routeOf(dest: string): Route {

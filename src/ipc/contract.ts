@@ -10,7 +10,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { Access, AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 9;
+export const BUS_VERSION = 10;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -81,8 +81,12 @@ export type TxOp =
 export interface CommitMsg { t: 'commit'; ops: TxOp[]; rid: RequestId }
 /** A barrier: answered once everything this session sent before it has taken effect. */
 export interface SyncMsg { t: 'sync'; rid: RequestId }
-/** Consumer back-pressure: the client socket is past (or back under) its write watermark. */
-export interface FlowMsg { t: 'flow'; writable: boolean }
+/**
+ * Consumer back-pressure: the client socket is past (or back under) its write watermark (`writable`),
+ * and whether topic messages are still wanted: false once the client is so far behind that the session
+ * would drop them (topicDropWatermark), so the hub drops them instead and sends the session nothing.
+ */
+export interface FlowMsg { t: 'flow'; writable: boolean; topics: boolean }
 /** The client's connection ended: how ('disconnect', 'closed by client', 'error') and the ERROR sent, if any. */
 export interface ClosedMsg { t: 'closed'; reason: string; error: string }
 /**

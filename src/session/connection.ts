@@ -31,6 +31,8 @@ export class Connection {
   onFrame: (frame: Frame) => void = () => {};
   onClose: () => void = () => {};
   onWritable: (writable: boolean) => void = () => {};
+  /** Everything written has been sent, and the connection was not past its watermark (see onWritable). */
+  onDrained: () => void = () => {};
 
   constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
     this.parser = new FrameParser((f) => this.frame(f), (e) => this.fail(e), {
@@ -166,7 +168,7 @@ export class Connection {
   }
 
   private drained(): void {
-    if (this.writable) return;
+    if (this.writable) return this.onDrained();
     this.writable = true;
     this.onWritable(true);
   }

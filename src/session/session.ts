@@ -47,6 +47,9 @@ export class Session implements SessionContext {
   /** The broker is stopping: no further client frame is acted on. */
   private draining = false;
 
+  /** The client is past topicDropWatermark: the hub was told to send no topic message until it catches up. */
+  private topicsPaused = false;
+
   private readonly busDrained = () => this.conn.setPaused('bus', false);
   /** The client connection has closed; `reusable` when it ended cleanly (see `endedCleanly`). */
   onEnd: (reusable: boolean) => void = () => {};
@@ -65,7 +68,11 @@ export class Session implements SessionContext {
     this.conn = new Connection(link, config);
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
-    this.conn.onWritable = (writable) => this.bus({ t: 'flow', writable });
+    this.conn.onWritable = (writable) => {
+      if (writable) this.topicsPaused = false;
+      this.flow();
+    };
+    this.conn.onDrained = () => this.resumeTopics();
     this.conn.onClose = () => {
       this.reportEnd();
       this.onEnd(this.endedCleanly());
@@ -226,9 +233,12 @@ export class Session implements SessionContext {
     for (const sub of this.state.topicSubscriptionsFor(msg.dest)) {
       if (sub.selector && !sub.selector.matches(selectable(msg))) continue;
       if (this.backlog > this.config.topicDropWatermark) {
-        // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too).
-        if (this.droppedTopicMessages++ === 0) {
-          process.stderr.write(`${this.sessionName}: client reads too slowly; dropping topic messages\n`);
+        // A slow topic subscriber loses messages rather than grow without bound (ActiveMQ does too);
+        // the hub drops them from now on, so a client that never reads costs no more CPU than one that is gone.
+        this.droppedTopicMessages++;
+        if (!this.topicsPaused) {
+          this.topicsPaused = true;
+          this.flow();
         }
         continue;
       }
@@ -283,6 +293,22 @@ export class Session implements SessionContext {
       this.conn.write(h.frame);
     }
     if (n > 0) this.held = this.held.slice(n);
+    this.resumeTopics();
+  }
+
+  /**
+   * Topic messages paused while the socket stayed under its write watermark (a drop watermark below it,
+   * or messages held behind receipts) resume once the backlog is down to half the drop watermark.
+   */
+  private resumeTopics(): void {
+    if (!this.topicsPaused || !this.conn.writable || this.backlog > this.config.topicDropWatermark / 2) return;
+    this.topicsPaused = false;
+    this.flow();
+  }
+
+  /** Tells the hub how far behind the client is (see FlowMsg). */
+  private flow(): void {
+    this.bus({ t: 'flow', writable: this.conn.writable, topics: !this.topicsPaused });
   }
 
   /** Bytes waiting for the client: unsent on the socket plus held behind receipts. */

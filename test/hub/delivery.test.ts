@@ -126,7 +126,7 @@ describe('Router: offer, claim, grant', () => {
     assert.deepEqual(takeOffers(a), []);
     assert.deepEqual(takeOffers(b), []);
     // a's socket drains: credit returns, the message is offered again under a new offer id
-    router.setWritable(a, true);
+    router.setWritable(a, true, true);
     const again = takeOffers(a);
     assert.equal(again.length, 1);
     assert.equal(bodyOf(again[0]), 'm');
@@ -139,10 +139,10 @@ describe('Router: offer, claim, grant', () => {
     const { router } = await makeRouter();
     const s = fakeSession();
     subscribe(router, s, 1, '/queue/w');
-    router.setWritable(s, false);
+    router.setWritable(s, false, true);
     await publish(router, '/queue/w', 'm');
     assert.deepEqual(takeOffers(s), []);
-    router.setWritable(s, true);
+    router.setWritable(s, true, true);
     assert.deepEqual(takeOffers(s).map(bodyOf), ['m']);
   });
 

@@ -113,6 +113,20 @@ describe('TopicRegistry: delivery', () => {
     assert.equal(row(topics, '/topic/x.y'), undefined);
   });
 
+  // A session whose client is too far behind asked for no topic messages (FlowMsg): the hub drops them.
+  test('a session with topics paused is sent nothing until it resumes', () => {
+    const topics = new TopicRegistry();
+    const [slow, fast] = [session(), session()];
+    topics.add(sub(slow, '/topic/f'));
+    topics.add(sub(fast, '/topic/f'));
+    slow.topicsPaused = true;
+    topics.publish(message('/topic/f'));
+    slow.topicsPaused = false;
+    topics.publish(message('/topic/f'));
+    assert.deepEqual(delivered(slow), ['/topic/f']);
+    assert.deepEqual(delivered(fast), ['/topic/f', '/topic/f']);
+  });
+
   test('statistics count every matching subscription of a remembered route', () => {
     const topics = new TopicRegistry();
     const s = session();

@@ -168,3 +168,42 @@ describe('flow control: per-destination bounds', () => {
     for (const c of [flooder, other, consumer]) await c.disconnect();
   });
 });
+
+// A topic subscriber that stops reading loses its topic messages once it is --slow-topic-backlog behind,
+// dropped by the hub (its session is sent nothing more, so it costs the others no CPU); every other
+// subscriber gets every message, and once the slow one reads again its topic messages resume.
+describe('flow control: a topic subscriber that does not read', () => {
+  const ctx = useBroker({ args: ['--slow-topic-backlog', '256k'] });
+
+  test('is dropped at the hub until it catches up; the others lose nothing', { timeout: 120_000 }, async () => {
+    const dest = uniqueDest('topic', 'slow-reader');
+    const slow = await connectStomp(ctx.broker.port);
+    await subscribe(slow, dest, 'slow');
+    slow.socket.pause(); // reads nothing from here on
+    const good = await connectStomp(ctx.broker.port);
+    await subscribe(good, dest, 'good');
+    const producer = await connectStomp(ctx.broker.port);
+    // 8 MiB: far past the 256 KiB backlog plus what the kernel's socket buffers hold, in receipted
+    // bursts of 100 KiB (a subscriber that reads is never that far behind).
+    const n = 8000;
+    for (let first = 0; first < n; first += 100) {
+      const batch = Array.from({ length: 100 }, (_, i) => `${first + i}:${BODY}`);
+      await producer.send(Buffer.concat(batch.map((b, i) =>
+        encodeFrame('SEND', i === batch.length - 1 ? { destination: dest, receipt: `b${first}` } : { destination: dest }, b))));
+      await producer.expectReceipt(`b${first}`, 30_000);
+    }
+    const got = await good.expectFrames('MESSAGE', n, 60_000);
+    assert.deepEqual(got.map((m) => Number(m.body.toString().split(':')[0])), Array.from({ length: n }, (_, i) => i));
+    await eventually(() => /reads too slowly: its topic messages are dropped/.test(ctx.broker.logs()), 30_000);
+
+    slow.socket.resume();
+    await eventually(() => /caught up: topic messages resume/.test(ctx.broker.logs()), 30_000);
+    await sendConfirmed(producer, dest, 'after');
+    // The backlog it had, then (some messages dropped in between) the one sent after it caught up.
+    for (;;) {
+      const m = await slow.expectFrame('MESSAGE', 30_000);
+      if (m.body.toString() === 'after') break;
+    }
+    for (const c of [slow, good, producer]) c.close();
+  });
+});

@@ -53,7 +53,7 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
     ],
   },
   sync: { t: 'sync', rid: 10 },
-  flow: { t: 'flow', writable: false },
+  flow: { t: 'flow', writable: false, topics: true },
   closed: { t: 'closed', reason: 'error', error: 'Unknown message: ACK names nothing' },
   end: { t: 'end' },
   auth: { t: 'auth', login: 'alice', passcode: 'pa:ss\u0000wörd', cert: Buffer.from([0x30, 0x82, 0, 1]) },
