@@ -81,6 +81,8 @@ export class SessionPool {
   private nextId = 1;
   /** When recent sockets were handed over, oldest first (for the connection rate). */
   private readonly recentHandoffs: number[] = [];
+  /** When sessions came back for reuse after a clean end, oldest first (see recentDemand). */
+  private readonly recentReturns: number[] = [];
   private stopping = false;
   private readonly shrinker: NodeJS.Timeout;
   /** Whether lowering a session's nice value worked (false: the system does not allow it). */
@@ -170,6 +172,7 @@ export class SessionPool {
   release(id: number): void {
     const session = this.sessions.get(id);
     if (!session || session.state !== 'busy') return;
+    this.recentReturns.push(Date.now());
     this.clientGone(session);
     this.becomeIdle(session);
   }
@@ -251,7 +254,8 @@ export class SessionPool {
 
   /**
    * Forks until idle + starting covers the sockets waiting plus the larger of `prefork` and the
-   * connections of the last second (capped): the pool grows with the connection rate. Starts are
+   * sessions taken in the last second and not given back (capped): the pool grows with the rate of
+   * connections that stay. Starts are
    * paced: several at once only while clients wait, else BACKGROUND_STARTS.
    */
   private refill(): void {
@@ -265,9 +269,9 @@ export class SessionPool {
     }
   }
 
-  /** Idle sessions worth keeping: `prefork`, or the connections of the last second (capped). */
+  /** Idle sessions worth keeping: `prefork`, or the demand of the last second (capped). */
   private wantedIdle(): number {
-    return Math.max(this.options.prefork, Math.min(this.recentRate(), MAX_ADAPTIVE_IDLE));
+    return Math.max(this.options.prefork, Math.min(this.recentDemand(), MAX_ADAPTIVE_IDLE));
   }
 
   /** Stops the longest-idle session when more are idle than wanted and it has waited long enough. */
@@ -355,10 +359,17 @@ export class SessionPool {
   }
 
   /** Handoffs in the last second. */
-  private recentRate(): number {
+  /**
+   * Sessions handed a client in the last second less those that came back for reuse: clients that
+   * connect and leave again at once (churn) need no more processes, only connections that stay do, and
+   * growing the pool for churn would spend CPU on starts that the clients being served need.
+   */
+  private recentDemand(): number {
     const since = Date.now() - 1000;
-    while (this.recentHandoffs.length > 0 && this.recentHandoffs[0] < since) this.recentHandoffs.shift();
-    return this.recentHandoffs.length;
+    for (const times of [this.recentHandoffs, this.recentReturns]) {
+      while (times.length > 0 && times[0] < since) times.shift();
+    }
+    return Math.max(0, this.recentHandoffs.length - this.recentReturns.length);
   }
 }
 
