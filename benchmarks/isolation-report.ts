@@ -109,8 +109,10 @@ export function isolationMarkdown(file: IsolationFile): string {
     '|---|---|---:|---:|---:|---:|---:|---|---|',
     ...file.runs.map(row), '',
     ...Object.entries(KIND_TEXT).map(([k, v]) => `- \`${k}\`: ${v}`), '',
-    '⚠: the quiet run already lost messages or failed probes — the broker did not carry the well-behaved load '
-      + 'on this machine at that moment, so its quiet → hostile comparison says little.', '',
+    ...(file.runs.some((r) => r.quiet && !baselineHeld(r.quiet.steady))
+      ? ['⚠: the quiet run already lost messages or failed probes — the broker did not carry the well-behaved load '
+        + 'on this machine at that moment, so its quiet → hostile comparison says little.', '']
+      : []),
     'Load before each run (1-minute average, idle CPU over the second before): '
       + file.runs.filter((r) => r.quiet && r.hostile)
         .map((r) => `${r.kind}/${r.target} ${num(r.quiet!.loadAvg1)}, ${num(r.quiet!.idleCpuPct, 0)} % → `
