@@ -142,7 +142,7 @@ export class Hub {
         host: config.host, port: config.port, tlsPort: config.tlsPort, wsPort: config.wsPort, maxConnections: config.maxConnections,
         maxPerAddress: config.maxConnectionsPerAddress, maxHeadBytes: config.maxFrameSizeBeforeConnect,
         connectTimeoutMs: config.connectTimeoutMs,
-      }, (socket, head, transport) => this.pool.handoff(socket, head, transport));
+      }, (socket, head, transport, address) => this.pool.handoff(socket, head, transport, address));
       await this.listener.listen();
       await this.startHttp();
       writeBrokerInfo(config.dataDir, {

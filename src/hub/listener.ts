@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import type { ClientTransport } from '../ipc/contract.js';
+import { stopReading } from './socket-reading.js';
 import { StompError, toErrorFrame } from '../protocol/errors.js';
 import { serializeFrame } from '../protocol/writer.js';
 
@@ -58,7 +59,7 @@ export class Listener {
      * Gets a socket whose first frame (`ws`: upgrade request header) has ended, with the bytes read so
      * far (or, `tls`, an unread one of the TLS port); it now counts as served.
      */
-    private readonly accept: (socket: net.Socket, head: Buffer, transport: ClientTransport) => void,
+    private readonly accept: (socket: net.Socket, head: Buffer, transport: ClientTransport, address: string) => void,
   ) {}
 
   /** Connections held now (waiting for a first frame, or served). */
@@ -117,9 +118,11 @@ export class Listener {
 
   private admit(socket: net.Socket, transport: ClientTransport): void {
     socket.on('error', () => socket.destroy());
-    const address = socket.remoteAddress ?? '';
-    const { maxConnections, maxPerAddress } = this.options;
     this.counters.accepted++;
+    const address = socket.remoteAddress;
+    // No peer address: the client reset the connection before it was accepted (connect-and-abort).
+    if (address === undefined) return void socket.destroy();
+    const { maxConnections, maxPerAddress } = this.options;
     // A TLS client cannot read a plain ERROR frame: it is only closed. A WebSocket one gets HTTP 503.
     const turnAway = transport === 'tls' ? (): void => void socket.destroy()
       : transport === 'ws' ? (_: string, detail: string): void => httpAnswer(socket, 503, 'Service Unavailable', detail)
@@ -135,7 +138,7 @@ export class Listener {
     }
     this.total++;
     this.perAddress.set(address, mine + 1);
-    if (transport === 'tls') this.accept(socket, Buffer.alloc(0), 'tls');
+    if (transport === 'tls') this.accept(socket, Buffer.alloc(0), 'tls', address);
     else if (transport === 'ws') this.readHead(socket, address, UPGRADE_HEAD);
     else this.readHead(socket, address, FRAME_HEAD);
   }
@@ -157,7 +160,7 @@ export class Listener {
         const problem = rule.check(head);
         if (problem === null) {
           stopReading(socket);
-          this.accept(socket, head, rule.transport);
+          this.accept(socket, head, rule.transport, address);
           return;
         }
         outcome = problem;
@@ -260,16 +263,6 @@ function listenOn(host: string, port: number, onSocket: (socket: net.Socket) => 
 function portOf(server: net.Server | null): number | undefined {
   const addr = server?.address();
   return typeof addr === 'object' && addr ? addr.port : undefined;
-}
-
-/**
- * Stops the socket's handle from reading: whatever the hub read and did not pass on would be lost to
- * the session (a paused stream still reads into its buffer). Called from inside the 'data' handler, so
- * libuv reads nothing more in this round either.
- */
-function stopReading(socket: net.Socket): void {
-  socket.pause();
-  (socket as unknown as { _handle?: { readStop?: () => number } })._handle?.readStop?.();
 }
 
 /** ERROR (STOMP 1.0 framing: nothing was negotiated) and a close. */

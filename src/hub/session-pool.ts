@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
 import type { ClientTransport, HandoffMsg, HandoffReplyMsg, SessionStatus, TlsSetupMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
+import { readWhileWaiting } from './socket-reading.js';
 
 /** Most idle sessions the pool keeps ready because of a high connection rate. */
 const MAX_ADAPTIVE_IDLE = 32;
@@ -31,6 +32,16 @@ const IDLE_SHRINK_MS = 30_000;
 const BACKGROUND_STARTS = 2;
 /** How often the pool looks for idle sessions to stop, ms. */
 const SHRINK_INTERVAL_MS = 5_000;
+/**
+ * How long the pool waits before it starts processes, ms: long enough for a busy session whose client
+ * has just gone to come back, or for a waiting client that has gone to be noticed (churn would
+ * otherwise buy a start for every burst), short beside the ~75 ms a start takes. Shorter while
+ * clients wait than for a background refill.
+ */
+const WAITING_GRACE_MS = 10;
+const BACKGROUND_GRACE_MS = 100;
+/** Most bytes the hub reads on from a TCP socket waiting for a session (the pre-CONNECT frame limit). */
+const WAITING_READ_LIMIT = 64 * 1024;
 
 /** Pool settings. */
 export interface PoolOptions {
@@ -69,6 +80,8 @@ interface WaitingSocket {
   head: Buffer;
   address: string;
   transport: ClientTransport;
+  /** Stops the reading `wait` started, if it did. */
+  stopReading?: () => void;
 }
 
 /** Keeps sessions ready, hands sockets over, takes sessions back, reports exits. */
@@ -85,6 +98,9 @@ export class SessionPool {
   private readonly recentReturns: number[] = [];
   private stopping = false;
   private readonly shrinker: NodeJS.Timeout;
+  /** The pending look at whether to start processes (see refill), and when it is due. */
+  private refillTimer: NodeJS.Timeout | null = null;
+  private refillDue = 0;
   /** Whether lowering a session's nice value worked (false: the system does not allow it). */
   private canLowerNice = true;
   /** A session process exited (any cause). */
@@ -157,11 +173,10 @@ export class SessionPool {
   /**
    * Gives `socket` (and what was read from it) to an idle session, or queues it until one is ready;
    * a `tls` socket is unread, for the session's own handshake; a `ws` one has had its upgrade request read.
+   * `address` is the one the listener counted the connection under (`onClientGone` gives it back).
    */
-  handoff(socket: Socket, head: Buffer, transport: ClientTransport = 'tcp'): void {
-    this.recentHandoffs.push(Date.now());
-    this.counters.handoffs++;
-    const waiting: WaitingSocket = { socket, head, address: socket.remoteAddress ?? '', transport };
+  handoff(socket: Socket, head: Buffer, transport: ClientTransport, address: string): void {
+    const waiting: WaitingSocket = { socket, head, address, transport };
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
     else this.wait(waiting);
@@ -181,6 +196,7 @@ export class SessionPool {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     clearInterval(this.shrinker);
+    if (this.refillTimer) clearTimeout(this.refillTimer);
     for (const w of this.waiting.splice(0)) w.socket.destroy();
     const exits = [...this.sessions.values()].map((s) => exited(s.child));
     for (const s of this.sessions.values()) if (s.state !== 'busy') s.child.kill('SIGTERM');
@@ -191,17 +207,32 @@ export class SessionPool {
     clearTimeout(timer);
   }
 
+  /**
+   * Queues `waiting` until a session is free. A plain TCP socket is read on meanwhile (the bytes join
+   * its head): a client that has already gone, as a connect-and-abort churner has, leaves the queue at
+   * once instead of holding a connection slot and costing a session, or a process start, later.
+   */
   private wait(waiting: WaitingSocket): void {
     this.waiting.push(waiting);
-    waiting.socket.once('close', () => {
+    const { socket } = waiting;
+    socket.once('close', () => {
       const i = this.waiting.indexOf(waiting);
       if (i < 0) return;
       this.waiting.splice(i, 1);
       this.onClientGone(waiting.address);
     });
+    if (waiting.transport === 'tcp' && !socket.destroyed) {
+      waiting.stopReading = readWhileWaiting(socket, WAITING_READ_LIMIT, (chunk) => {
+        waiting.head = Buffer.concat([waiting.head, chunk]);
+      });
+    }
   }
 
   private give(session: PooledSession, waiting: WaitingSocket): void {
+    waiting.stopReading?.();
+    // Counted here, not when queued: a client that left the queue cost no session (see recentDemand).
+    this.recentHandoffs.push(Date.now());
+    this.counters.handoffs++;
     const { socket, head, address, transport } = waiting;
     session.state = 'busy';
     session.address = address;
@@ -252,13 +283,29 @@ export class SessionPool {
     this.refill();
   }
 
+  /** Looks at whether to start processes after a grace (WAITING_GRACE_MS, BACKGROUND_GRACE_MS). */
+  private refill(): void {
+    if (this.stopping) return;
+    const delay = this.waiting.length > 0 ? WAITING_GRACE_MS : BACKGROUND_GRACE_MS;
+    const due = Date.now() + delay;
+    if (this.refillTimer) {
+      if (this.refillDue <= due) return;
+      clearTimeout(this.refillTimer);
+    }
+    this.refillDue = due;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = null;
+      this.startWanted();
+    }, delay).unref();
+  }
+
   /**
    * Forks until idle + starting covers the sockets waiting plus the larger of `prefork` and the
    * sessions taken in the last second and not given back (capped): the pool grows with the rate of
-   * connections that stay. Starts are
-   * paced: several at once only while clients wait, else BACKGROUND_STARTS.
+   * connections that stay. Starts are paced: several at once only while clients wait, else
+   * BACKGROUND_STARTS.
    */
-  private refill(): void {
+  private startWanted(): void {
     if (this.stopping) return;
     const wanted = this.waiting.length + this.wantedIdle();
     const maxStarting = this.waiting.length > 0 ? this.options.maxStarting : BACKGROUND_STARTS;
@@ -313,6 +360,7 @@ export class SessionPool {
         if (this.options.tls) child.send(this.options.tls);
         this.starting--;
         this.becomeIdle(session);
+        this.refill(); // starts are paced: the next ones may begin now
         resolve();
       });
     });
@@ -331,7 +379,7 @@ export class SessionPool {
 
   private becomeIdle(session: PooledSession): void {
     session.address = '';
-    const waiting = this.waiting.shift();
+    const waiting = this.nextWaiting();
     if (waiting) {
       this.give(session, waiting);
       this.refill();
@@ -340,6 +388,19 @@ export class SessionPool {
     session.state = 'idle';
     session.idleSince = Date.now();
     this.idle.push(session);
+  }
+
+  /**
+   * The longest-waiting socket still open. A destroyed one has no descriptor left to send (Node would
+   * send the handoff without it) and leaves the queue here: its 'close' comes only on a later tick.
+   */
+  private nextWaiting(): WaitingSocket | undefined {
+    let waiting = this.waiting.shift();
+    while (waiting?.socket.destroyed) {
+      this.onClientGone(waiting.address);
+      waiting = this.waiting.shift();
+    }
+    return waiting;
   }
 
   private clientGone(session: PooledSession): void {
@@ -358,7 +419,6 @@ export class SessionPool {
     this.refill();
   }
 
-  /** Handoffs in the last second. */
   /**
    * Sessions handed a client in the last second less those that came back for reuse: clients that
    * connect and leave again at once (churn) need no more processes, only connections that stay do, and

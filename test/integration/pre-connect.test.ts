@@ -6,6 +6,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   brokerStatus, connectStomp, eventually, RawClient, useBroker,
 } from '../helpers/broker.js';
@@ -89,5 +90,47 @@ describe('connections per address', () => {
       }
     });
     for (const c of [again, held[1], held[2]]) c.close();
+  });
+});
+
+/** `n` cycles, `parallel` at a time, of: connect, send a whole CONNECT frame, reset the connection. */
+async function connectAbortCycles(port: number, n: number, parallel: number): Promise<void> {
+  const frame = Buffer.from('CONNECT\naccept-version:1.2\nhost:/\n\n\0');
+  let started = 0;
+  const one = () => new Promise<void>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.write(frame);
+      s.resetAndDestroy();
+      resolve();
+    });
+    s.once('error', () => resolve());
+  });
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (started < n) {
+      started++;
+      await one();
+    }
+  }));
+}
+
+describe('connect-and-abort churn', () => {
+  const ctx = useBroker({ args: ['--prefork', '2', '--max-connections', '24'] });
+
+  // Clients that send CONNECT and reset at once, many of them before the hub has even accepted their
+  // socket or while they wait for a session: each gives its connection slot back, no session is
+  // stopped for a socket that was gone before it reached it, and afterwards as many clients as
+  // --max-connections allows are served at once.
+  test('2,000 connect/CONNECT/reset cycles leave every connection slot and session behind them', async () => {
+    const before = (await brokerStatus(ctx.broker)).sessions.map((s) => s.pid);
+    await connectAbortCycles(ctx.broker.port, 2000, 16);
+    await eventually(async () => {
+      const status = await brokerStatus(ctx.broker);
+      return status.connections === 0 && status.pendingConnections === 0;
+    });
+    const after = (await brokerStatus(ctx.broker)).sessions.map((s) => s.pid);
+    assert.deepEqual(before.filter((pid) => !after.includes(pid)), [], 'no session was stopped');
+    const clients = await Promise.all(Array.from({ length: 24 }, () => connectStomp(ctx.broker.port)));
+    for (const c of clients) await c.disconnect();
   });
 });
