@@ -40,6 +40,8 @@ const SHRINK_INTERVAL_MS = 5_000;
  */
 const WAITING_GRACE_MS = 10;
 const BACKGROUND_GRACE_MS = 100;
+/** How long a session has to answer a handoff before it is stopped (a healthy one answers within milliseconds), ms. */
+const HANDOFF_REPLY_MS = 5_000;
 /** Most bytes the hub reads on from a TCP socket waiting for a session (the pre-CONNECT frame limit). */
 const WAITING_READ_LIMIT = 64 * 1024;
 
@@ -230,18 +232,26 @@ export class SessionPool {
 
   private give(session: PooledSession, waiting: WaitingSocket): void {
     waiting.stopReading?.();
+    const { socket, head, address, transport } = waiting;
+    session.state = 'busy';
+    if (socket.destroyed) return this.notGiven(session, address);
     // Counted here, not when queued: a client that left the queue cost no session (see recentDemand).
     this.recentHandoffs.push(Date.now());
     this.counters.handoffs++;
-    const { socket, head, address, transport } = waiting;
-    session.state = 'busy';
     session.address = address;
     session.transport = transport;
     this.prioritise(session);
     const msg: HandoffMsg = { t: 'handoff', remote: `${address}:${socket.remotePort}`, head: head.toString('base64'), transport };
+    const settled = () => {
+      clearTimeout(timer);
+      session.child.off('message', onReply);
+      session.child.off('exit', onExit);
+    };
     // A session that cannot take the socket is not trusted with another: it is stopped, the socket
     // goes to the next one.
-    const retry = () => {
+    const retry = (why: string) => {
+      settled();
+      this.options.log.warn(`session ${session.id} ${why}: stopped`);
       session.address = '';
       session.child.kill('SIGTERM');
       if (socket.destroyed) this.onClientGone(address);
@@ -249,30 +259,37 @@ export class SessionPool {
     };
     // A session that dies before it answers took the socket with it, or never will: the hub's copy goes.
     const onExit = () => {
-      session.child.off('message', onReply);
+      settled();
       socket.destroy();
     };
     const onReply = (reply: HandoffReplyMsg) => {
       if (reply?.t !== 'handoff-reply') return;
-      session.child.off('message', onReply);
-      session.child.off('exit', onExit);
       if (reply.accepted) {
+        settled();
         session.clients++;
         socket.destroy(); // the child has its own copy of the descriptor now
+      } else if (socket.destroyed) {
+        // Node sends a handoff without the descriptor of a socket closed while the send waited
+        // (one handle at a time per channel): the session had nothing to take and is not at fault.
+        settled();
+        this.notGiven(session, address);
       } else {
-        this.options.log.warn(`session ${session.id} refused a client: stopped`);
-        retry();
+        retry('refused a client');
       }
     };
+    // Never answering holds the client's connection slot for ever: the session is not trusted either.
+    const timer = setTimeout(() => retry(`did not answer a handoff within ${HANDOFF_REPLY_MS} ms`), HANDOFF_REPLY_MS);
     session.child.on('message', onReply);
     session.child.once('exit', onExit);
     session.child.send(msg, socket, { keepOpen: true }, (err) => {
-      if (!err) return;
-      session.child.off('message', onReply);
-      session.child.off('exit', onExit);
-      this.options.log.warn(`handoff to session ${session.id} failed: ${err.message}`);
-      retry();
+      if (err) retry(`could not be handed a client (${err.message})`);
     });
+  }
+
+  /** The client `session` was about to get had gone first: its slot is free, the session idle again. */
+  private notGiven(session: PooledSession, address: string): void {
+    this.onClientGone(address);
+    this.becomeIdle(session);
   }
 
   /** A socket a session refused goes to the front of the line. */

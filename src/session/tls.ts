@@ -6,9 +6,13 @@
  * key material arrives as PEM text over the child_process channel (`tls-setup`): a session can read no
  * file, and its environment holds no secret.
  */
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { TlsSetupMsg } from '../ipc/contract.js';
+
+/** node:tls, loaded with the first TLS setup: sessions of a broker without a TLS port never pay for it (~5 ms of a start). */
+const loadTls = (): typeof tls => createRequire(import.meta.url)('node:tls') as typeof tls;
 
 /** The server side of TLS handshakes, one at a time (a session serves one client at a time). */
 export class TlsDoor {
@@ -19,7 +23,7 @@ export class TlsDoor {
   /** `handshakeTimeoutMs`: a handshake not finished by then fails (the CONNECT deadline starts with it). */
   constructor(m: TlsSetupMsg, handshakeTimeoutMs: number) {
     const verifyClients = m.ca !== '';
-    this.server = tls.createServer({
+    this.server = loadTls().createServer({
       key: m.key, cert: m.cert, ...(verifyClients ? { ca: m.ca } : {}),
       requestCert: verifyClients, rejectUnauthorized: verifyClients, handshakeTimeout: handshakeTimeoutMs,
     });
