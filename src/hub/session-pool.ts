@@ -103,6 +103,8 @@ export class SessionPool {
   /** The pending look at whether to start processes (see refill), and when it is due. */
   private refillTimer: NodeJS.Timeout | null = null;
   private refillDue = 0;
+  /** A dispatch of waiting sockets is scheduled (see dispatchSoon). */
+  private dispatchPending = false;
   /** Whether lowering a session's nice value worked (false: the system does not allow it). */
   private canLowerNice = true;
   /** A session process exited (any cause). */
@@ -179,6 +181,13 @@ export class SessionPool {
    */
   handoff(socket: Socket, head: Buffer, transport: ClientTransport, address: string): void {
     const waiting: WaitingSocket = { socket, head, address, transport };
+    if (transport === 'tcp') {
+      // Read on for one more turn of the event loop before a session gets it: a client that sent its
+      // CONNECT and reset at once (churn) is then usually seen gone, and costs no session.
+      this.wait(waiting);
+      this.dispatchSoon();
+      return;
+    }
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
     else this.wait(waiting);
@@ -290,6 +299,27 @@ export class SessionPool {
   private notGiven(session: PooledSession, address: string): void {
     this.onClientGone(address);
     this.becomeIdle(session);
+  }
+
+  /** Runs `dispatch` after the next poll phase (the second setImmediate runs after it). */
+  private dispatchSoon(): void {
+    if (this.dispatchPending) return;
+    this.dispatchPending = true;
+    setImmediate(() => setImmediate(() => {
+      this.dispatchPending = false;
+      this.dispatch();
+    }));
+  }
+
+  /** Gives idle sessions the sockets waiting longest that are still open; starts more if some wait. */
+  private dispatch(): void {
+    if (this.stopping) return;
+    while (this.idle.length > 0) {
+      const waiting = this.nextWaiting();
+      if (!waiting) break;
+      this.give(this.idle.pop()!, waiting);
+    }
+    this.refill();
   }
 
   /** A socket a session refused goes to the front of the line. */
