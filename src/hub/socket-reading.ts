@@ -7,14 +7,21 @@ import type net from 'node:net';
 /**
  * Stops the socket's handle from reading (a paused stream alone still reads into its buffer). Safe
  * while the stream flows with a 'data' listener: then every chunk read has already been emitted, and
- * called from inside that listener libuv reads nothing more in this round either.
+ * called from inside that listener libuv reads nothing more in this round either. The socket may be
+ * resumed later (the pool reads a waiting socket on).
  */
 export function stopReading(socket: net.Socket): void {
   socket.pause();
-  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } })._handle;
+  const internals = socket as unknown as {
+    _handle?: { reading?: boolean; readStop?: () => number };
+    _readableState?: { reading: boolean };
+  };
+  const handle = internals._handle;
   if (!handle?.readStop) return;
   handle.readStop();
-  handle.reading = false; // as net.Socket's own pause does: a later resume() starts reading again
+  // Both flags say "a read is under way"; cleared, a later resume() starts reading again.
+  handle.reading = false;
+  if (internals._readableState) internals._readableState.reading = false;
 }
 
 /**
