@@ -188,10 +188,7 @@ export class SessionPool {
       this.dispatchSoon();
       return;
     }
-    const session = this.idle.pop();
-    if (session) this.give(session, waiting);
-    else this.wait(waiting);
-    this.refill();
+    this.place(waiting);
   }
 
   /** Session `id` has reset itself after its client ended cleanly: it may serve the next one. */
@@ -264,7 +261,7 @@ export class SessionPool {
       session.address = '';
       session.child.kill('SIGTERM');
       if (socket.destroyed) this.onClientGone(address);
-      else this.handoffAgain(waiting);
+      else this.place(waiting);
     };
     // A session that dies before it answers took the socket with it, or never will: the hub's copy goes.
     const onExit = () => {
@@ -322,8 +319,8 @@ export class SessionPool {
     this.refill();
   }
 
-  /** A socket a session refused goes to the front of the line. */
-  private handoffAgain(waiting: WaitingSocket): void {
+  /** Gives `waiting` to an idle session now, or queues it (at the back) until one is free. */
+  private place(waiting: WaitingSocket): void {
     const session = this.idle.pop();
     if (session) this.give(session, waiting);
     else this.wait(waiting);
