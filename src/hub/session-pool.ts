@@ -209,6 +209,7 @@ export class SessionPool {
     const exits = [...this.sessions.values()].map((s) => exited(s.child));
     for (const s of this.sessions.values()) if (s.state !== 'busy') s.child.kill('SIGTERM');
     const timer = setTimeout(() => {
+      this.options.log.warn(`${this.sessions.size} session(s) still running ${graceMs} ms after stop: killed`);
       for (const s of this.sessions.values()) s.child.kill('SIGKILL');
     }, graceMs);
     await Promise.all(exits);
@@ -423,6 +424,12 @@ export class SessionPool {
 
   private becomeIdle(session: PooledSession): void {
     session.address = '';
+    if (this.stopping) {
+      // Busy when stop() signalled the others (it was resetting for its next client): without this it
+      // would live until stop()'s SIGKILL, and the broker's exit would wait for that grace.
+      session.child.kill('SIGTERM');
+      return;
+    }
     const waiting = this.nextWaiting();
     if (waiting) {
       this.give(session, waiting);

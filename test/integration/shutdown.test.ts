@@ -79,4 +79,19 @@ describe('graceful stop', () => {
       assert.equal(last.headers.message, 'broker shutting down');
     }
   });
+
+  // The session of a client that just ended cleanly is resetting for its next client when SIGTERM
+  // comes: it must be told to exit too, not left for stop()'s SIGKILL grace (which the log names).
+  test('SIGTERM right after a clean DISCONNECT: every session exits without being killed', { timeout: 60_000 }, async () => {
+    for (let i = 0; i < 3; i++) {
+      const client = await connectStomp(ctx.broker.port);
+      await client.send(encodeFrame('DISCONNECT', { receipt: `bye-${i}` }));
+      await client.expectReceipt(`bye-${i}`);
+      const old = ctx.broker;
+      await ctx.restart();
+      assert.equal(await old.exited, 0);
+      assert.doesNotMatch(old.logs(), /still running .* after stop: killed/);
+      client.close();
+    }
+  });
 });
