@@ -21,8 +21,12 @@
  * 4. drain (after the last start of a run; `--drain 0` skips it): one consumer subscribes
  *    `ack:client-individual` with `--prefetch` to `/queue/recovery.drain` and ACKs every message;
  *    time to the first MESSAGE and until all `--drain` were received, then DISCONNECT (receipt).
- * 5. the broker is stopped (SIGTERM); the store is opened again to check it holds `messages - drain`
- *    (the ACKs reached the disk) and the drained messages are written back for the next run.
+ *    Then the same for `--drain` messages of the deep queue `/queue/recovery.q0` (messages / queues
+ *    deep): the dispatch rate from a deep queue next to the shallow one's, in the same broker (the
+ *    order of the two alternates from run to run, so neither always runs on a colder JIT).
+ * 5. the broker is stopped (SIGTERM); the store is opened again to check it holds what was not
+ *    drained (the ACKs reached the disk), and the shallow queue's messages are written back for the
+ *    next run (the deep queue is only `--drain` shorter).
  *
  * With `--runs K` steps 2-5 are repeated K times on the same directory; the table shows medians.
  * Prints one line per measurement, a table and one JSON line; removes the data directories unless --keep.
@@ -73,7 +77,8 @@ interface Options {
 const USAGE = `usage: node dist/benchmarks/recovery.js [options]
   --messages N   messages in the data directory (1000000)   --size BYTES   body size (100)
   --queues Q     queues they are spread over (4)            --batch N      messages per store write (10000)
-  --drain N      of them on /queue/recovery.drain, drained by one consumer after recovery (50000; 0 = no drain)
+  --drain N      of them on /queue/recovery.drain, drained by one consumer after recovery, and as many
+                 from the deep /queue/recovery.q0 (50000; 0 = no drain)
   --prefetch N   the drain consumer's prefetch (100)        --runs K       repeat the starts K times (1)
   --cache MODE   cold | warm | both (both): page cache state of the store file at start
   --bin PATH     the broker (bin/stomp-broker of this checkout)
@@ -117,6 +122,10 @@ function parseArgs(argv: string[]): Options {
     tmp: path.resolve(flags.get('tmp') ?? os.tmpdir()), timeoutS: int('timeout', 900, 1),
     cpuProf: flags.get('cpu-prof') ? path.resolve(flags.get('cpu-prof')!) : '', keep: flags.has('keep'),
   };
+  if (opts.drain > 0 && Math.floor((messages - opts.drain) / opts.queues) < opts.drain * opts.runs) {
+    process.stderr.write('--drain: the deep queue /queue/recovery.q0 must hold --drain messages for every run\n');
+    process.exit(2);
+  }
   return opts;
 }
 
@@ -126,6 +135,8 @@ function parseArgs(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const DRAIN_QUEUE = '/queue/recovery.drain';
+/** The first of the deep queues (fill() spreads the other messages over them round robin). */
+const DEEP_QUEUE = '/queue/recovery.q0';
 
 function median(values: number[]): number {
   const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -331,6 +342,7 @@ let running: Started | null = null;
 // ------------------------------------------------------------------------------------------------
 
 interface Drained {
+  queue: string;
   firstMs: number;
   seconds: number;
   count: number;
@@ -339,18 +351,22 @@ interface Drained {
   anonKb: number;
 }
 
-async function drain(broker: Started, opts: Options): Promise<Drained> {
+/** One consumer takes `--drain` messages of `queue`, ACKing each. */
+async function drain(broker: Started, opts: Options, queue: string): Promise<Drained> {
   const client = await StompClient.connect({ host: '127.0.0.1', port: broker.port, timeoutMs: 60_000 });
   let count = 0;
   let firstAt = NaN;
   let lastAt = NaN;
   client.onMessage = (frame) => {
+    // Messages still in flight once --drain were taken stay unacknowledged: they go back to the queue
+    // at DISCONNECT, and the store check counts only what was acknowledged.
+    if (count >= opts.drain) return;
     client.ack(frame);
     lastAt = performance.now();
     if (count++ === 0) firstAt = lastAt;
   };
   const t0 = performance.now();
-  await client.subscribe(DRAIN_QUEUE, { ack: 'client-individual', prefetch: opts.prefetch });
+  await client.subscribe(queue, { ack: 'client-individual', prefetch: opts.prefetch });
   const deadline = t0 + opts.timeoutS * 1000;
   while (count < opts.drain && performance.now() < deadline) await sleep(10);
   await client.disconnect(30_000);
@@ -358,7 +374,7 @@ async function drain(broker: Started, opts: Options): Promise<Drained> {
   const seconds = (lastAt - t0) / 1000;
   if (count < opts.drain) process.stdout.write(`  drain TIMED OUT: ${count} of ${opts.drain} received\n`);
   return {
-    firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb, anonKb: memoryOf(broker.pid).anonKb,
+    queue, firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb, anonKb: memoryOf(broker.pid).anonKb,
   };
 }
 
@@ -370,7 +386,7 @@ interface Measure {
   /** Row label, value formatter and JSON key. */
   label: string;
   key: string;
-  unit: 'ms' | 's' | 'MiB' | '/s' | 'B' | 'n';
+  unit: 'ms' | 's' | 'MiB' | '/s' | 'B' | 'n' | 'x';
   values: number[];
 }
 
@@ -410,6 +426,9 @@ async function main(): Promise<void> {
     record('storeMiB', 'store on disk', 'MiB', bytes / 2 ** 20);
 
     const modes: Array<'cold' | 'warm'> = opts.cache === 'both' ? ['cold', 'warm'] : [opts.cache];
+    // Messages of the deep queue (fill() gives it every queues-th message that is not the drain queue's).
+    let deepDepth = Math.ceil((opts.messages - opts.drain) / opts.queues);
+    let deepDrained = 0;
     for (let run = 1; run <= opts.runs; run++) {
       loads.push(loadAverage());
       // 2. baseline: an empty directory
@@ -431,8 +450,8 @@ async function main(): Promise<void> {
         if (mode === 'cold') dropFromCache(dataDir);
         const b = await startBroker(opts, dataDir, true);
         running = b;
-        if (b.recovered !== opts.messages) {
-          process.stdout.write(`  WARNING: recovered ${b.recovered}, expected ${opts.messages}\n`);
+        if (b.recovered !== opts.messages - deepDrained) {
+          process.stdout.write(`  WARNING: recovered ${b.recovered}, expected ${opts.messages - deepDrained}\n`);
         }
         const perMsg = ((b.rssKb - base.rssKb) * 1024) / opts.messages;
         process.stdout.write(`  ${mode}: recovered ${b.recovered} after ${b.recoveredMs.toFixed(0)} ms, listening after `
@@ -450,16 +469,32 @@ async function main(): Promise<void> {
         record(`${mode}AnonMiB`, `${mode}: hub anonymous RSS after recovery (RSS less lmdb's mapped file)`, 'MiB', b.anonKb / 1024);
         record(`${mode}BytesPerMsg`, `${mode}: hub RSS per message (over empty)`, 'B', perMsg);
         if (i === modes.length - 1 && opts.drain > 0) {
-          const d = await drain(b, opts);
-          drained = true;
-          process.stdout.write(`  drain: ${d.count} from ${DRAIN_QUEUE} (ack client-individual, prefetch `
-            + `${opts.prefetch}) in ${d.seconds.toFixed(2)} s = ${Math.round(d.msgsPerSec).toLocaleString('en-US')} msgs/s, `
-            + `first after ${d.firstMs.toFixed(0)} ms; hub RSS then ${(d.rssKb / 1024).toFixed(1)} MiB\n`);
-          record('drainFirstMs', 'drain: SUBSCRIBE → first MESSAGE', 'ms', d.firstMs);
-          record('drainSeconds', `drain: ${opts.drain} messages`, 's', d.seconds);
-          record('drainPerSec', 'drain rate (each ACKed)', '/s', d.msgsPerSec);
-          record('drainRssMiB', 'hub RSS after the drain', 'MiB', d.rssKb / 1024);
-          record('drainAnonMiB', 'hub anonymous RSS after the drain', 'MiB', d.anonKb / 1024);
+          // Shallow first in odd runs, deep first in even ones.
+          const order = run % 2 === 1 ? [DRAIN_QUEUE, DEEP_QUEUE] : [DEEP_QUEUE, DRAIN_QUEUE];
+          const rates = new Map<string, number>();
+          for (const queue of order) {
+            const deep = queue === DEEP_QUEUE;
+            const depth = deep ? deepDepth : opts.drain;
+            const d = await drain(b, opts, queue);
+            if (deep) deepDrained += d.count;
+            else drained = true;
+            rates.set(queue, d.msgsPerSec);
+            process.stdout.write(`  drain: ${d.count} from ${queue} (${depth.toLocaleString('en-US')} deep; ack client-individual, `
+              + `prefetch ${opts.prefetch}) in ${d.seconds.toFixed(2)} s = ${Math.round(d.msgsPerSec).toLocaleString('en-US')} msgs/s, `
+              + `first after ${d.firstMs.toFixed(0)} ms; hub RSS then ${(d.rssKb / 1024).toFixed(1)} MiB `
+              + `(anonymous ${(d.anonKb / 1024).toFixed(1)} MiB)\n`);
+            const name = deep ? 'deep' : 'drain';
+            const what = deep ? `deep drain (${depth.toLocaleString('en-US')} deep)` : `drain (${depth.toLocaleString('en-US')} deep)`;
+            record(`${name}FirstMs`, `${what}: SUBSCRIBE → first MESSAGE`, 'ms', d.firstMs);
+            record(`${name}Seconds`, `${what}: ${opts.drain} messages`, 's', d.seconds);
+            record(`${name}PerSec`, `${what}: rate (each ACKed)`, '/s', d.msgsPerSec);
+            record(`${name}RssMiB`, `hub RSS after the ${what}`, 'MiB', d.rssKb / 1024);
+            record(`${name}AnonMiB`, `hub anonymous RSS after the ${what}`, 'MiB', d.anonKb / 1024);
+            deepDepth -= deep ? d.count : 0;
+          }
+          const ratio = rates.get(DEEP_QUEUE)! / rates.get(DRAIN_QUEUE)!;
+          process.stdout.write(`  deep ÷ shallow dispatch rate: ${ratio.toFixed(2)}\n`);
+          record('deepRatio', 'deep ÷ shallow drain rate', 'x', ratio);
         }
         const stopMs = await stopBroker(b);
         running = null;
@@ -467,7 +502,7 @@ async function main(): Promise<void> {
       }
       // 5. the store must hold what was not drained; put the drained messages back
       const left = await refill(openStore, dataDir, opts, drained && run < opts.runs);
-      const expected = opts.messages - (drained ? opts.drain : 0);
+      const expected = opts.messages - deepDrained - (drained ? opts.drain : 0);
       if (left !== expected) process.stdout.write(`  WARNING: store holds ${left} messages after the run, expected ${expected}\n`);
       else process.stdout.write(`  store after the run: ${left} messages, as expected\n`);
     }
@@ -478,7 +513,7 @@ async function main(): Promise<void> {
   // Table of medians and the JSON line
   const fmt = (m: Measure, v: number) => (m.unit === 'ms' ? `${v.toFixed(0)} ms` : m.unit === 's' ? `${v.toFixed(2)} s`
     : m.unit === 'MiB' ? `${v.toFixed(1)} MiB` : m.unit === '/s' ? `${Math.round(v).toLocaleString('en-US')} /s`
-      : m.unit === 'B' ? `${v.toFixed(0)} B` : String(v));
+      : m.unit === 'B' ? `${v.toFixed(0)} B` : m.unit === 'x' ? `${v.toFixed(2)}×` : String(v));
   // The stop times (every start's) last.
   const ordered = [...measures.values()].sort((a, b) => Number(a.key === 'stopMs') - Number(b.key === 'stopMs'));
   const rows = ordered.map((m) => {
