@@ -29,13 +29,15 @@ export class Connection {
   /** False while unsent bytes exceed the consumer watermark. */
   writable = true;
   onFrame: (frame: Frame) => void = () => {};
+  /** The client's bytes are not a frame; the parser reads nothing more. By default, ERROR and close. */
+  onParseError: (err: StompError) => void = (err) => this.fail(err);
   onClose: () => void = () => {};
   onWritable: (writable: boolean) => void = () => {};
   /** Everything written has been sent, and the connection was not past its watermark (see onWritable). */
   onDrained: () => void = () => {};
 
   constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
-    this.parser = new FrameParser((f) => this.frame(f), (e) => this.fail(e), {
+    this.parser = new FrameParser((f) => this.frame(f), (e) => this.onParseError(e), {
       maxFrameSize: config.maxFrameSizeBeforeConnect,
       maxHeaderLines: config.maxHeaderLines,
       maxHeaderLineLength: config.maxHeaderLineLength,

@@ -44,6 +44,8 @@ export class Session implements SessionContext {
   private heldBytes = 0;
   /** Frames the client sent behind CONNECT, kept until the hub has answered the login. */
   private early: Frame[] = [];
+  /** What was wrong with the bytes behind those frames: its ERROR comes after CONNECTED and them. */
+  private earlyError: StompError | null = null;
   /** The broker is stopping: no further client frame is acted on. */
   private draining = false;
 
@@ -68,6 +70,10 @@ export class Session implements SessionContext {
     this.conn = new Connection(link, config);
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
+    this.conn.onParseError = (err) => {
+      if (this.state.pendingConnect) this.earlyError = err; // the parser reads nothing more meanwhile
+      else this.conn.fail(err);
+    };
     this.conn.onWritable = (writable) => {
       if (writable) this.topicsPaused = false;
       this.flow();
@@ -150,7 +156,9 @@ export class Session implements SessionContext {
   private loginAnswered(access: Access | null): void {
     if (!this.state.pendingConnect || this.conn.isClosing) return;
     const early = this.early;
+    const earlyError = this.earlyError;
     this.early = [];
+    this.earlyError = null;
     if (!access) {
       this.conn.fail(refuseLogin());
       return;
@@ -160,6 +168,8 @@ export class Session implements SessionContext {
       if (this.conn.isClosing) break;
       this.clientFrame(frame);
     }
+    // CONNECTED first, as if the client had waited for it before sending the bad bytes.
+    if (earlyError) return this.conn.fail(earlyError);
     this.conn.setPaused('login', false);
   }
 

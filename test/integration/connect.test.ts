@@ -100,6 +100,19 @@ describe('connect', () => {
     assert.ok(error.headers.message);
   });
 
+  // A client may send frames behind CONNECT without waiting for CONNECTED. When the bytes behind it
+  // are malformed, the valid CONNECT is still answered first; then ERROR and a close.
+  for (const [what, bad] of [['a bad escape', 'SEND\ndestination:/queue/x\nfoo:a\\tb\n\nx\0'],
+    ['a header line without a colon', 'SEND\ndestination:/queue/x\nnocolon\n\nx\0'],
+    ['a body longer than its content-length', 'SEND\ndestination:/queue/x\ncontent-length:2\n\nabcdef\0']] as const) {
+    test(`CONNECT and ${what} in one write: CONNECTED, then ERROR and a close`, async () => {
+      const client = await RawClient.connect(ctx.broker.port);
+      await client.send(Buffer.from(`CONNECT\naccept-version:1.2\nhost:/\n\n\0${bad}`));
+      await client.expectFrame('CONNECTED');
+      await client.expectErrorAndClose();
+    });
+  }
+
   // An unknown command is an error; the server closes after ERROR (STOMP 1.2 "ERROR").
   test('unknown command gets ERROR and a close', async () => {
     const client = await connectStomp(ctx.broker.port);
