@@ -105,7 +105,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   memoryHighWatermark: 512 * 1024 * 1024,
   destinationMemory: 128 * 1024 * 1024,
   consumerWriteWatermark: 1024 * 1024,
-  topicDropWatermark: 64 * 1024 * 1024,
+  topicDropWatermark: 16 * 1024 * 1024,
   logLevel: 'info',
   logPretty: false,
   configFile: '',
