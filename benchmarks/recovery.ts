@@ -342,7 +342,6 @@ let running: Started | null = null;
 // ------------------------------------------------------------------------------------------------
 
 interface Drained {
-  queue: string;
   firstMs: number;
   seconds: number;
   count: number;
@@ -374,7 +373,7 @@ async function drain(broker: Started, opts: Options, queue: string): Promise<Dra
   const seconds = (lastAt - t0) / 1000;
   if (count < opts.drain) process.stdout.write(`  drain TIMED OUT: ${count} of ${opts.drain} received\n`);
   return {
-    queue, firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb, anonKb: memoryOf(broker.pid).anonKb,
+    firstMs: firstAt - t0, seconds, count, msgsPerSec: count / seconds, rssKb: memoryOf(broker.pid).rssKb, anonKb: memoryOf(broker.pid).anonKb,
   };
 }
 
@@ -427,7 +426,7 @@ async function main(): Promise<void> {
 
     const modes: Array<'cold' | 'warm'> = opts.cache === 'both' ? ['cold', 'warm'] : [opts.cache];
     // Messages of the deep queue (fill() gives it every queues-th message that is not the drain queue's).
-    let deepDepth = Math.ceil((opts.messages - opts.drain) / opts.queues);
+    const deepFilled = Math.ceil((opts.messages - opts.drain) / opts.queues);
     let deepDrained = 0;
     for (let run = 1; run <= opts.runs; run++) {
       loads.push(loadAverage());
@@ -474,7 +473,7 @@ async function main(): Promise<void> {
           const rates = new Map<string, number>();
           for (const queue of order) {
             const deep = queue === DEEP_QUEUE;
-            const depth = deep ? deepDepth : opts.drain;
+            const depth = deep ? deepFilled - deepDrained : opts.drain;
             const d = await drain(b, opts, queue);
             if (deep) deepDrained += d.count;
             else drained = true;
@@ -484,13 +483,12 @@ async function main(): Promise<void> {
               + `first after ${d.firstMs.toFixed(0)} ms; hub RSS then ${(d.rssKb / 1024).toFixed(1)} MiB `
               + `(anonymous ${(d.anonKb / 1024).toFixed(1)} MiB)\n`);
             const name = deep ? 'deep' : 'drain';
-            const what = deep ? `deep drain (${depth.toLocaleString('en-US')} deep)` : `drain (${depth.toLocaleString('en-US')} deep)`;
+            const what = `${deep ? 'deep drain' : 'drain'} (${depth.toLocaleString('en-US')} deep)`;
             record(`${name}FirstMs`, `${what}: SUBSCRIBE → first MESSAGE`, 'ms', d.firstMs);
             record(`${name}Seconds`, `${what}: ${opts.drain} messages`, 's', d.seconds);
             record(`${name}PerSec`, `${what}: rate (each ACKed)`, '/s', d.msgsPerSec);
             record(`${name}RssMiB`, `hub RSS after the ${what}`, 'MiB', d.rssKb / 1024);
             record(`${name}AnonMiB`, `hub anonymous RSS after the ${what}`, 'MiB', d.anonKb / 1024);
-            deepDepth -= deep ? d.count : 0;
           }
           const ratio = rates.get(DEEP_QUEUE)! / rates.get(DRAIN_QUEUE)!;
           process.stdout.write(`  deep ÷ shallow dispatch rate: ${ratio.toFixed(2)}\n`);
