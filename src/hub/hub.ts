@@ -21,6 +21,7 @@ import { openStore } from '../store/open.js';
 import type { QueueStore } from '../store/store.js';
 import { type BrokerFileConfig, ConfigError, loadConfigFile } from './policy.js';
 import { type BusPeer, BusServer } from '../ipc/transport.js';
+import { keepHeapGrowthMatched } from '../heap-growth.js';
 import { Logger } from '../log.js';
 import { BROKER_VERSION } from '../version.js';
 import { sessionHandlers } from './bus-handlers.js';
@@ -75,6 +76,8 @@ export class Hub {
   private gate!: Gatekeeper;
   /** Sessions whose `drained` the stopping hub waits for. */
   private readonly drainWaiters = new Map<HubSession, () => void>();
+  /** Stops matching V8's heap growth to the live heap (heap-growth.ts). */
+  private stopHeapGrowth: (() => void) | null = null;
 
   constructor(readonly config: BrokerConfig, private readonly options: HubOptions = {}) {
     this.log = new Logger('hub', config.logLevel, config.logPretty);
@@ -107,6 +110,7 @@ export class Hub {
       throw new ConfigError(`data directory ${config.dataDir} is inside the broker's code, which every session can read`);
     }
     this.releaseLock = await lockDataDir(config.dataDir);
+    this.stopHeapGrowth = keepHeapGrowthMatched();
     try {
       writePidfile(this.pidfile);
       removeStaleRunDir(config.dataDir);
@@ -251,6 +255,8 @@ export class Hub {
   }
 
   private async cleanup(): Promise<void> {
+    this.stopHeapGrowth?.();
+    this.stopHeapGrowth = null;
     await this.closeHttp();
     this.bus?.stop();
     this.router?.close();

@@ -1,5 +1,5 @@
 /**
- * Bus codec. A batch of contract messages travels as one frame:
+ * Bus codec. A batch of contract messages travels as one frame (or several, see FRAME_BODY_BYTES):
  *
  *   u32 length of the rest | u32 length of the head | head: msgpackr [messages, attachment lengths] | attachments
  *
@@ -54,11 +54,49 @@ function attach(m: unknown, attachments: Buffer[]): void {
   if (Array.isArray(f.ops)) for (const op of f.ops) if (typeof op === 'object' && op !== null) put(op as Fields);
 }
 
-/** Packs a batch of messages into one frame, as a Buffer list to write in order (writev). */
+/** Bytes of large bodies one frame carries before the next message starts a new frame. */
+const FRAME_BODY_BYTES = 256 * 1024;
+
+/** Bytes of the large bodies `m` carries (those that travel as attachments). */
+function attachedBytes(m: unknown): number {
+  if (typeof m !== 'object' || m === null) return 0;
+  const f = m as Fields;
+  if (isLarge(f.body)) return f.body.length;
+  const msg = f.msg as Fields | undefined;
+  if (msg && isLarge(msg.body)) return msg.body.length;
+  if (Array.isArray(f.ops)) return f.ops.reduce((n: number, op) => n + attachedBytes(op), 0);
+  return 0;
+}
+
+/** Packs a batch of messages into frames, as a Buffer list to write in order (writev). */
 export class BatchEncoder {
   private readonly packr = new Packr({ useRecords: true });
 
+  /**
+   * One frame, or several when the batch carries more than FRAME_BODY_BYTES of large bodies: the
+   * receiver joins each frame's chunks into one Buffer before decoding it, so a turn's worth of
+   * 64 KiB bodies must not become one 50 MB frame (a fresh mapping, page-faulted in, decoded only
+   * when its last byte arrived).
+   */
   encode(messages: readonly unknown[]): Buffer[] {
+    let bytes = 0;
+    for (const m of messages) bytes += attachedBytes(m);
+    if (bytes <= FRAME_BODY_BYTES) return this.encodeFrame(messages);
+    const parts: Buffer[] = [];
+    let start = 0;
+    bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      bytes += attachedBytes(messages[i]);
+      if (bytes >= FRAME_BODY_BYTES || i === messages.length - 1) {
+        parts.push(...this.encodeFrame(messages.slice(start, i + 1)));
+        start = i + 1;
+        bytes = 0;
+      }
+    }
+    return parts;
+  }
+
+  private encodeFrame(messages: readonly unknown[]): Buffer[] {
     const attachments: Uint8Array[] = [];
     const detached = messages.map((m) => detach(m, attachments));
     const lengths = attachments.map((a) => a.length);
@@ -91,16 +129,12 @@ export class BatchDecoder {
     for (;;) {
       if (this.expected < 0) {
         if (this.pendingBytes < 4) return;
-        this.expected = this.flatten().readUInt32BE(0);
+        this.expected = this.lengthPrefix();
         if (this.expected > this.maxBatchBytes) throw new Error(`bus batch of ${this.expected} bytes: corrupt stream`);
       }
       // Wait for the whole batch before joining chunks, so a large batch is copied once.
       if (this.pendingBytes < 4 + this.expected) return;
-      const buf = this.flatten();
-      const frame = buf.subarray(4, 4 + this.expected);
-      const rest = buf.subarray(4 + this.expected);
-      this.pending = rest.length > 0 ? [rest] : [];
-      this.pendingBytes = rest.length;
+      const frame = this.take(4 + this.expected).subarray(4);
       this.expected = -1;
       for (const message of this.decodeFrame(frame)) onMessage(message);
     }
@@ -126,8 +160,42 @@ export class BatchDecoder {
     return messages;
   }
 
-  private flatten(): Buffer {
-    if (this.pending.length > 1) this.pending = [Buffer.concat(this.pending, this.pendingBytes)];
-    return this.pending[0];
+  /**
+   * The u32 at the front, read without joining the chunks: joining here would copy a large batch's
+   * first chunks once now and again when the batch is complete.
+   */
+  private lengthPrefix(): number {
+    const first = this.pending[0];
+    if (first.length >= 4) return first.readUInt32BE(0);
+    let value = 0;
+    let read = 0;
+    for (const chunk of this.pending) {
+      for (let i = 0; i < chunk.length && read < 4; i++, read++) value = value * 256 + chunk[i];
+      if (read === 4) break;
+    }
+    return value;
+  }
+
+  /**
+   * Removes the first `n` bytes from the pending chunks: a view when they lie in the first chunk, else
+   * one copy of exactly those bytes (what follows them stays a view of its chunk, copied only if it
+   * turns out to straddle chunks too).
+   */
+  private take(n: number): Buffer {
+    const first = this.pending[0];
+    this.pendingBytes -= n;
+    if (first.length >= n) {
+      if (first.length === n) this.pending.shift();
+      else this.pending[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    let used = 0;
+    let count = 0;
+    while (used < n) used += this.pending[count++].length;
+    const joined = Buffer.concat(this.pending.slice(0, count), n);
+    const last = this.pending[count - 1];
+    this.pending.splice(0, count);
+    if (used > n) this.pending.unshift(last.subarray(last.length - (used - n)));
+    return joined;
   }
 }

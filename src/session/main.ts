@@ -11,6 +11,7 @@ import {
   BUS_VERSION, type HandoffMsg, type HandoffReplyMsg, type HubToSession, type ReadyMsg, type SessionToHub,
   type TlsSetupMsg,
 } from '../ipc/contract.js';
+import { adjustHeapGrowth } from '../heap-growth.js';
 import { type BusPeer, connectBus } from '../ipc/transport.js';
 import { SocketLink } from './client-link.js';
 import { Session } from './session.js';
@@ -143,6 +144,8 @@ class ClientSlot {
 }
 
 async function main(): Promise<void> {
+  // A session's live heap stays small: set once, not watched (heap-growth.ts).
+  adjustHeapGrowth();
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
   const slot = new ClientSlot(await joinBus());

@@ -1,6 +1,7 @@
 /** Bus codec: length-prefixed msgpackr batches of contract messages, reassembled from any chunking. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { BatchDecoder, BatchEncoder, MAX_BATCH_BYTES } from '../../src/ipc/codec.js';
 import { BINARY, CONTROL, HUB_TO_SESSION, SESSION_TO_HUB } from './samples.js';
 
@@ -153,6 +154,44 @@ describe('codec stream reassembly', () => {
     assert.equal(out.length, 0);
     decoder.push(batch.subarray(batch.length - 1), (m) => out.push(m));
     assert.deepEqual(out, [SESSION_TO_HUB.sync, SESSION_TO_HUB.flow]);
+  });
+
+  // Batches with large attachments cut at random places, the length prefix split too: every message
+  // comes back whole, in order, and no body shares bytes with the next batch's.
+  test('random chunking of batches with attachments', () => {
+    const body = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+    const batches = [
+      [{ ...(SESSION_TO_HUB.publish as object), body: body(70_000, 1) }],
+      [SESSION_TO_HUB.ack],
+      [{ ...(SESSION_TO_HUB.publish as object), body: body(1_500, 2) }, { ...(SESSION_TO_HUB.publish as object), body: body(3, 3) }],
+      [{ ...(SESSION_TO_HUB.publish as object), body: body(200_000, 4) }],
+    ];
+    const enc = new BatchEncoder();
+    const stream = Buffer.concat(batches.map((b) => encoded(b, enc)));
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
+      const at = [0, ...cuts.sort((a, b) => a - b), stream.length];
+      // Each chunk is its own copy, as sockets deliver them.
+      const chunks = at.slice(1).map((end, i) => Buffer.from(stream.subarray(at[i], end)));
+      const out = decodeAll(chunks);
+      assert.deepEqual(out, batches.flat());
+      for (const m of out) {
+        const b = (m as { body?: Buffer }).body;
+        if (b instanceof Uint8Array) assert.ok(b.every((x) => x === b[0]), 'a body holds only its own bytes');
+      }
+    }), { numRuns: 200 });
+  });
+
+  // A turn's worth of large bodies leaves as several frames of a few hundred KiB each, not one huge
+  // frame the receiver must buffer whole before it can decode any of it.
+  test('a batch of many large bodies is cut into bounded frames', () => {
+    const batch = Array.from({ length: 20 }, (_, i) => ({ ...(SESSION_TO_HUB.publish as object), body: Buffer.alloc(65_536, i) }));
+    const parts = new BatchEncoder().encode(batch);
+    const stream = Buffer.concat(parts);
+    const frames: number[] = [];
+    for (let at = 0; at < stream.length; at += 4 + stream.readUInt32BE(at)) frames.push(stream.readUInt32BE(at));
+    assert.ok(frames.length >= 4, `${frames.length} frame(s)`);
+    for (const n of frames) assert.ok(n < 400 * 1024, `a frame of ${n} bytes`);
+    assert.deepEqual(decodeAll([stream]), batch);
   });
 
   // A length prefix beyond the maximum batch size means a corrupt stream: push throws.
