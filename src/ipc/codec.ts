@@ -57,17 +57,6 @@ function attach(m: unknown, attachments: Buffer[]): void {
 /** Bytes of large bodies one frame carries before the next message starts a new frame. */
 const FRAME_BODY_BYTES = 256 * 1024;
 
-/** Bytes of the large bodies `m` carries (those that travel as attachments). */
-function attachedBytes(m: unknown): number {
-  if (typeof m !== 'object' || m === null) return 0;
-  const f = m as Fields;
-  if (isLarge(f.body)) return f.body.length;
-  const msg = f.msg as Fields | undefined;
-  if (msg && isLarge(msg.body)) return msg.body.length;
-  if (Array.isArray(f.ops)) return f.ops.reduce((n: number, op) => n + attachedBytes(op), 0);
-  return 0;
-}
-
 /** Packs a batch of messages into frames, as a Buffer list to write in order (writev). */
 export class BatchEncoder {
   private readonly packr = new Packr({ useRecords: true });
@@ -79,26 +68,27 @@ export class BatchEncoder {
    * when its last byte arrived).
    */
   encode(messages: readonly unknown[]): Buffer[] {
-    let bytes = 0;
-    for (const m of messages) bytes += attachedBytes(m);
-    if (bytes <= FRAME_BODY_BYTES) return this.encodeFrame(messages);
     const parts: Buffer[] = [];
-    let start = 0;
-    bytes = 0;
-    for (let i = 0; i < messages.length; i++) {
-      bytes += attachedBytes(messages[i]);
-      if (bytes >= FRAME_BODY_BYTES || i === messages.length - 1) {
-        parts.push(...this.encodeFrame(messages.slice(start, i + 1)));
-        start = i + 1;
+    let detached: unknown[] = [];
+    let attachments: Uint8Array[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      const before = attachments.length;
+      detached.push(detach(m, attachments));
+      for (let i = before; i < attachments.length; i++) bytes += attachments[i].length;
+      if (bytes >= FRAME_BODY_BYTES) {
+        this.encodeFrame(detached, attachments, parts);
+        detached = [];
+        attachments = [];
         bytes = 0;
       }
     }
+    if (detached.length > 0 || parts.length === 0) this.encodeFrame(detached, attachments, parts);
     return parts;
   }
 
-  private encodeFrame(messages: readonly unknown[]): Buffer[] {
-    const attachments: Uint8Array[] = [];
-    const detached = messages.map((m) => detach(m, attachments));
+  /** Appends one frame of already detached messages to `parts`. */
+  private encodeFrame(detached: unknown[], attachments: Uint8Array[], parts: Buffer[]): void {
     const lengths = attachments.map((a) => a.length);
     // pack() returns a view of the Packr's reusable buffer: copy it out behind the prefix.
     const head = this.packr.pack([detached, lengths]);
@@ -108,7 +98,8 @@ export class BatchEncoder {
     first.writeUInt32BE(rest, 0);
     first.writeUInt32BE(head.length, 4);
     head.copy(first, PREFIX);
-    return [first, ...attachments.map((a) => (Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.length)))];
+    parts.push(first);
+    for (const a of attachments) parts.push(Buffer.isBuffer(a) ? a : Buffer.from(a.buffer, a.byteOffset, a.length));
   }
 }
 
