@@ -49,7 +49,10 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   try {
     return await ownLock(await lockfile.lock(dataDir, options), lockfilePath);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    // ENOTEMPTY: proper-lockfile found the lock stale (its owner died over STALE_MS ago) and could
+    // not remove it, since our owner file lies inside. Who holds it is decided below either way.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ELOCKED' && code !== 'ENOTEMPTY') throw err;
   }
   const owner = readOwner(lockfilePath);
   const running = owner === null ? !isStale(lockfilePath) : owner !== process.pid && await stillAlive(owner, 3000);

@@ -6,7 +6,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connectStomp, type RawClient, sendConfirmed, uniqueDest, useBroker } from '../helpers/broker.js';
+import { connectStomp, freshDir, type RawClient, sendConfirmed, startBroker, uniqueDest, useBroker } from '../helpers/broker.js';
 import {
   ackConfirmed, drainQuiet, expectOnlyMarker, nackConfirmed, nextMessage, nextMessages, produce, subscribeTo, text,
   withReceipt,
@@ -66,6 +66,26 @@ describe('persistence across restarts', () => {
     const c = await consume(broker.port, dest);
     assert.equal(text(await nextMessage(c)), 'survivor');
     assert.deepEqual(await drainQuiet(c), []);
+  });
+
+  // A hub that died long ago (its lock older than the stale limit, its owner file still inside) does
+  // not keep the next broker from starting on that data directory.
+  test('a stale lock of a long-dead hub is taken over', async () => {
+    const dataDir = freshDir();
+    const lock = path.join(dataDir, 'broker.lock');
+    fs.mkdirSync(lock, { recursive: true });
+    fs.writeFileSync(path.join(lock, 'owner'), '999999\n'); // no such process
+    const minuteAgo = new Date(Date.now() - 60_000);
+    fs.utimesSync(lock, minuteAgo, minuteAgo);
+    const broker = await startBroker([], { dataDir });
+    try {
+      assert.equal(fs.readFileSync(path.join(lock, 'owner'), 'utf8').trim(), String(broker.pid));
+      const c = await connectStomp(broker.port);
+      await c.disconnect();
+    } finally {
+      await broker.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   // Non-persistent messages live in memory only: a restart loses them (a persistent one next to them stays).
