@@ -110,7 +110,7 @@ export class Operations {
       out.push(...queue.ready.laneUpcoming(p, limit - out.length));
       const tail = queue.ready.paged(p);
       if (out.length < limit && tail.count > 0) {
-        out.push(...this.core.store.page(name, p, tail.after, Math.min(tail.count, limit - out.length)).map(fromStored));
+        out.push(...this.core.store.page(name, p, tail.after, tail.last, Math.min(tail.count, limit - out.length)).map(fromStored));
       }
     }
     return out.concat(queue.upcomingAside(limit - out.length));

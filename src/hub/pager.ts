@@ -58,9 +58,11 @@ export class Pager {
   /** Loads the first page of every lane the store holds, leaving the rest on disk; returns messages recovered. */
   recover(): number {
     let count = 0;
+    const newest = this.core.store.maxId(); // nothing is being written yet: every stored message counts
+
     for (const share of this.core.store.shares()) {
       const queue = this.core.destinations.queueFor(share.queue);
-      const first = this.core.store.page(share.queue, share.priority, 0, this.enabled ? LANE_WINDOW : Number.MAX_SAFE_INTEGER);
+      const first = this.core.store.page(share.queue, share.priority, 0, newest, this.enabled ? LANE_WINDOW : Number.MAX_SAFE_INTEGER);
       const helds = first.map(fromStored);
       for (const held of helds) this.admit(queue, held);
       const tail = queue.ready.paged(share.priority);
@@ -69,6 +71,7 @@ export class Pager {
         tail.count += rest;
         tail.bytes += rest * Math.round(helds.reduce((sum, h) => sum + h.bytes, 0) / Math.max(1, helds.length));
         tail.after = Math.max(tail.after, helds.length > 0 ? helds[helds.length - 1].wire.id : 0);
+        tail.last = Math.max(tail.last, newest);
       }
       queue.enqueued += share.count;
       count += share.count;
@@ -88,7 +91,7 @@ export class Pager {
     for (let p = 0; p <= MAX_PRIORITY; p++) {
       const tail = queue.ready.paged(p);
       if (tail.count === 0 || tail.writing > 0 || queue.ready.laneLength(p) >= LOW_WATER) continue;
-      const page = this.core.store.page(queue.name, p, tail.after, PAGE).map(fromStored);
+      const page = this.core.store.page(queue.name, p, tail.after, tail.last, PAGE).map(fromStored);
       if (page.length === 0) {
         this.core.log.warn(`${queue.name}: ${tail.count} messages of priority ${p} expected on disk are not there`);
         tail.count = 0;

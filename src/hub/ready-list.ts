@@ -16,6 +16,12 @@ export interface PagedTail {
   bytes: number;
   /** The highest id the lane has held in memory: the disk part holds ids above it. */
   after: number;
+  /**
+   * The highest id counted into the disk part. The store may already hold newer messages of the lane
+   * whose writes have not been answered yet (they are placed, in memory or here, once answered): a page
+   * read stops at this id, or it would read them and they would then be placed a second time.
+   */
+  last: number;
   /** Writes in progress that will add to the disk part (pages are not read meanwhile, to keep the order). */
   writing: number;
 }
@@ -24,7 +30,7 @@ export interface PagedTail {
 class Lane {
   private items: HeldMessage[] = [];
   private head = 0;
-  readonly paged: PagedTail = { count: 0, bytes: 0, after: 0, writing: 0 };
+  readonly paged: PagedTail = { count: 0, bytes: 0, after: 0, last: 0, writing: 0 };
 
   get length(): number {
     return this.items.length - this.head;
@@ -118,6 +124,7 @@ export class ReadyList {
     const { paged } = this.lanes[held.priority];
     paged.count++;
     paged.bytes += held.bytes;
+    if (held.wire.id > paged.last) paged.last = held.wire.id;
   }
 
   push(held: HeldMessage): void {

@@ -136,14 +136,10 @@ export class Router implements RouterCore {
       this.enqueueAll(targets);
       return undefined;
     }
-    // Nothing of the transaction is visible until the store has all of it.
-    for (const t of targets) t.queue.committing++;
-    return durable.then(() => {
-      for (const t of targets) t.queue.committing--;
-      apply();
-      for (const t of targets) this.place(t.queue, t.held);
-    }, (err: Error) => {
-      for (const t of targets) t.queue.committing--;
+    // Nothing of the transaction is visible until the store has all of it; its messages then join their
+    // queues behind any earlier write (in id order, which the pager's reads rely on).
+    for (const t of targets) this.enqueue(t.queue, t.held, durable);
+    return durable.then(apply, (err: Error) => {
       throw new Refusal('Transaction not committed', `The store refused the transaction: ${err.message}`);
     });
   }

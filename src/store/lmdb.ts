@@ -145,11 +145,12 @@ export class LmdbStore implements QueueStore {
     }
   }
 
-  /** The next `limit` messages of `queue` at `priority` after `afterId`, read through the order index. */
-  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[] {
+  /** The next `limit` messages of `queue` at `priority` in (`afterId`, `throughId`], read through the order index. */
+  page(queue: string, priority: number, afterId: number, throughId: number, limit: number): StoredMessage[] {
     const inverted = MAX_PRIORITY - priority;
     const out: StoredMessage[] = [];
-    for (const key of this.order.getKeys({ start: [queue, inverted, afterId + 1], end: [queue, inverted + 1, 0], limit })) {
+    const end = throughId >= Number.MAX_SAFE_INTEGER ? [queue, inverted + 1, 0] : [queue, inverted, throughId + 1];
+    for (const key of this.order.getKeys({ start: [queue, inverted, afterId + 1], end, limit })) {
       const record = this.messages.get(key[2]);
       if (record) out.push(fromRecord(key[2], record, this.delivered.get(key[2])));
     }

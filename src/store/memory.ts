@@ -49,10 +49,10 @@ export class MemoryStore implements QueueStore {
     return counts.values();
   }
 
-  /** The next messages of `queue` at `priority` after `afterId`, in id order (copies, as recover gives). */
-  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[] {
+  /** The next messages of `queue` at `priority` in (`afterId`, `throughId`], in id order (copies, as recover gives). */
+  page(queue: string, priority: number, afterId: number, throughId: number, limit: number): StoredMessage[] {
     const ids = [...this.messages.values()]
-      .filter((m) => (m.queue ?? m.dest) === queue && m.priority === priority && m.id > afterId)
+      .filter((m) => (m.queue ?? m.dest) === queue && m.priority === priority && m.id > afterId && m.id <= throughId)
       .map((m) => m.id).sort((a, b) => a - b).slice(0, limit);
     return ids.map((id) => {
       const m = this.messages.get(id)!;

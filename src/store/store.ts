@@ -64,10 +64,11 @@ export interface QueueStore {
    */
   shares(): Iterable<QueueShare>;
   /**
-   * Up to `limit` stored messages of `queue` at `priority` whose ids are above `afterId`, in id order, with
-   * their latest redeliveries count (a queue's order within a priority): how the hub pages a deep queue in.
+   * Up to `limit` stored messages of `queue` at `priority` whose ids are above `afterId` and at most
+   * `throughId`, in id order, with their latest redeliveries count (a queue's order within a priority):
+   * how the hub pages a deep queue in.
    */
-  page(queue: string, priority: number, afterId: number, limit: number): StoredMessage[];
+  page(queue: string, priority: number, afterId: number, throughId: number, limit: number): StoredMessage[];
   /** Removes every stored message of `queue` (a durable subscription ended); resolves when durable. */
   dropQueue(queue: string): Promise<void>;
   /** Highest id ever stored (0 if none), so the broker continues numbering after a restart. */

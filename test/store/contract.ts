@@ -195,14 +195,16 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       const store = await h.reopen();
       const shares = [...store.shares()].map((s) => `${s.queue}@${s.priority}=${s.count}`).sort();
       assert.deepEqual(shares, ['/queue/a@4=3', '/queue/a@9=1', '/queue/b@4=1', 'durable:x@0=1']);
-      assert.deepEqual(store.page('/queue/a', 4, 0, 2).map((m) => m.id), [1, 4]);
-      assert.deepEqual(store.page('/queue/a', 4, 4, 10).map((m) => m.id), [5]);
-      assert.deepEqual(store.page('/queue/a', 4, 5, 10), []);
-      assert.deepEqual(store.page('/queue/a', 9, 0, 10).map((m) => m.id), [3]);
-      assert.deepEqual(store.page('/queue/none', 4, 0, 10), []);
+      assert.deepEqual(store.page('/queue/a', 4, 0, 100, 2).map((m) => m.id), [1, 4]);
+      assert.deepEqual(store.page('/queue/a', 4, 4, 100, 10).map((m) => m.id), [5]);
+      assert.deepEqual(store.page('/queue/a', 4, 5, 100, 10), []);
+      assert.deepEqual(store.page('/queue/a', 9, 0, 100, 10).map((m) => m.id), [3]);
+      assert.deepEqual(store.page('/queue/none', 4, 0, 100, 10), []);
+      assert.deepEqual(store.page('/queue/a', 4, 0, 4, 10).map((m) => m.id), [1, 4]); // up to an id, inclusive
+      assert.deepEqual(store.page('/queue/a', 4, 0, 3, 10).map((m) => m.id), [1]);
       // A page carries the whole message, with its delivery mark applied.
       await store.markDelivered(4, 0);
-      const [four] = store.page('/queue/a', 4, 1, 1);
+      const [four] = store.page('/queue/a', 4, 1, 100, 1);
       assert.equal(four.id, 4);
       assert.equal(four.redeliveries, 1);
       assert.ok(four.body.equals(sampleMessage(4).body));
@@ -215,7 +217,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       await Promise.all([h.store.write({ put: [m(4)] }), h.store.write({ remove: [4, 2] })]);
       await h.store.write({ put: [{ ...m(1), redeliveries: 3 }] }); // a redelivery rewrites the message
       const store = await h.reopen();
-      assert.deepEqual(store.page('/queue/o', 4, 0, 10).map((x) => [x.id, x.redeliveries]), [[1, 3], [3, 1]]);
+      assert.deepEqual(store.page('/queue/o', 4, 0, 100, 10).map((x) => [x.id, x.redeliveries]), [[1, 3], [3, 1]]);
       assert.deepEqual([...store.shares()].map((s) => s.count), [2]);
     }));
 
