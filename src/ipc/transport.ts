@@ -66,6 +66,16 @@ export class BusPeer<In, Out> {
     }
   }
 
+  /**
+   * Queues `message`, unless `fold` can fold it into the message queued last in this turn (and does
+   * so, returning true). Only the last one: whatever was queued before it keeps its order.
+   */
+  sendOrFold(message: Out, fold: (last: Out) => boolean): void {
+    const last = this.outbox.length > 0 ? this.outbox[this.outbox.length - 1] : undefined;
+    if (last !== undefined && !this.closed && fold(last)) return;
+    this.send(message);
+  }
+
   /** Writes what is queued now instead of at the end of the turn. */
   readonly flush = (): void => {
     this.scheduled = false;

@@ -30,6 +30,8 @@ export interface SessionContext {
   send(frame: Frame): void;
   /** Sends a message to the hub. */
   bus(message: SessionToHub): void;
+  /** Tells the hub these messages are acknowledged (ACKs read in one turn travel as one message). */
+  busAck(ids: number[], rid: RequestId): void;
   /** A request id whose `done` releases `frame`'s RECEIPT; 0 when the frame asked for none. */
   receiptFor(frame: Frame): RequestId;
   /** Closes the connection once request `rid` is done (DISCONNECT with receipt). */

@@ -23,6 +23,8 @@ type Bus = BusPeer<HubToSession, SessionToHub>;
 
 /** Bytes queued towards the hub past which the client socket stops being read. */
 const BUS_BACKLOG_LIMIT = 8 * 1024 * 1024;
+/** Most message ids one folded ACK to the hub carries. */
+const MAX_FOLDED_IDS = 4096;
 
 /** One client's session. */
 export class Session implements SessionContext {
@@ -124,6 +126,16 @@ export class Session implements SessionContext {
 
   bus(message: SessionToHub): void {
     this.hub.send(message);
+  }
+
+  busAck(ids: number[], rid: RequestId): void {
+    this.hub.sendOrFold({ t: 'ack', ids, rid }, (last) => {
+      // Folded only into an ACK that awaits no receipt: a RECEIPT must not wait for a later ACK.
+      if (last.t !== 'ack' || last.rid !== 0 || last.ids.length + ids.length > MAX_FOLDED_IDS) return false;
+      for (const id of ids) last.ids.push(id);
+      last.rid = rid;
+      return true;
+    });
   }
 
   receiptFor(frame: Frame): RequestId {

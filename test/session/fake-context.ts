@@ -70,6 +70,8 @@ export function fakeContext(
     closeAfterRid: 0,
     send: (frame) => ctx.sent.push(frame),
     bus: (message) => ctx.messages.push(message),
+    // Unfolded: each ACK frame's message as it would be before folding.
+    busAck: (ids, rid) => ctx.messages.push({ t: 'ack', ids, rid }),
     // As Session.receiptFor: a frame without `receipt` needs no answer.
     receiptFor: (frame) => (frame.headers.receipt === undefined ? 0 : state.expectReceipt(frame.headers.receipt)),
     closeAfter: (rid) => {

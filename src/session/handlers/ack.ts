@@ -36,8 +36,9 @@ function settle(frame: Frame, ctx: SessionContext, makeOp: (ids: number[]) => Se
     return;
   }
   ctx.state.untrack(deliveries);
-  if (op.ids.length > 0) ctx.bus({ ...op, rid: ctx.receiptFor(frame) });
-  else receiptOnly(frame, ctx);
+  if (op.ids.length === 0) receiptOnly(frame, ctx);
+  else if (op.t === 'ack') ctx.busAck(op.ids, ctx.receiptFor(frame));
+  else ctx.bus({ ...op, rid: ctx.receiptFor(frame) });
 }
 
 /** The deliveries an ACK/NACK settles. 1.2 names the `ack` header's value in `id`; 1.0/1.1 name `message-id`. */
