@@ -59,7 +59,6 @@ export class Pager {
   recover(): number {
     let count = 0;
     const newest = this.core.store.maxId(); // nothing is being written yet: every stored message counts
-
     for (const share of this.core.store.shares()) {
       const queue = this.core.destinations.queueFor(share.queue);
       const first = this.core.store.page(share.queue, share.priority, 0, newest, this.enabled ? LANE_WINDOW : Number.MAX_SAFE_INTEGER);
