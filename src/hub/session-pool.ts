@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { SessionConfig } from '../config.js';
 import type { ClientTransport, HandoffMsg, HandoffReplyMsg, SessionStatus, TlsSetupMsg } from '../ipc/contract.js';
 import type { Logger } from '../log.js';
-import { readWhileWaiting } from './socket-reading.js';
+import { readWhileWaiting, takeBuffered } from './socket-reading.js';
 
 /** Most idle sessions the pool keeps ready because of a high connection rate. */
 const MAX_ADAPTIVE_IDLE = 32;
@@ -239,6 +239,9 @@ export class SessionPool {
 
   private give(session: PooledSession, waiting: WaitingSocket): void {
     waiting.stopReading?.();
+    if (waiting.transport === 'tcp' && waiting.socket.readableLength > 0) {
+      waiting.head = Buffer.concat([waiting.head, takeBuffered(waiting.socket)]);
+    }
     const { socket, head, address, transport } = waiting;
     session.state = 'busy';
     if (socket.destroyed) return this.notGiven(session, address);

@@ -4,24 +4,44 @@
  */
 import type net from 'node:net';
 
+/** The parts of a net.Socket's internals that decide whether its handle reads. */
+interface ReadingInternals {
+  _handle?: { reading?: boolean; readStop?: () => number } | null;
+  _readableState?: { reading: boolean };
+}
+
 /**
- * Stops the socket's handle from reading (a paused stream alone still reads into its buffer). Safe
- * while the stream flows with a 'data' listener: then every chunk read has already been emitted, and
- * called from inside that listener libuv reads nothing more in this round either. The socket may be
- * resumed later (the pool reads a waiting socket on).
+ * Stops the socket's handle from reading, for good until resumeReading(). A paused stream alone still
+ * reads: whenever its buffer is below the high-water mark and it thinks no read is under way, Node
+ * starts the handle again (after a 'data' event it does so on the next tick), and a chunk read then
+ * would stay in the hub's buffer and never reach the session. So the stream is told a read is under
+ * way, and leaves the handle alone. Safe inside a 'data' listener: libuv reads nothing more this round.
  */
 export function stopReading(socket: net.Socket): void {
   socket.pause();
-  const internals = socket as unknown as {
-    _handle?: { reading?: boolean; readStop?: () => number };
-    _readableState?: { reading: boolean };
-  };
+  const internals = socket as unknown as ReadingInternals;
   const handle = internals._handle;
   if (!handle?.readStop) return;
   handle.readStop();
-  // Both flags say "a read is under way"; cleared, a later resume() starts reading again.
   handle.reading = false;
-  if (internals._readableState) internals._readableState.reading = false;
+  if (internals._readableState) internals._readableState.reading = true;
+}
+
+/** Undoes stopReading(): the stream flows and its handle reads again. */
+export function resumeReading(socket: net.Socket): void {
+  const state = (socket as unknown as ReadingInternals)._readableState;
+  if (state) state.reading = false;
+  socket.resume();
+}
+
+/**
+ * Takes what the socket's stream holds in its buffer (nothing, once stopReading() has done its work:
+ * this is the hub's guard that no byte it read is left behind at a handoff).
+ */
+export function takeBuffered(socket: net.Socket): Buffer {
+  const chunks: Buffer[] = [];
+  for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null;) chunks.push(chunk);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -44,6 +64,6 @@ export function readWhileWaiting(socket: net.Socket, limit: number, onChunk: (ch
     if (bytes >= limit) stop(); // the session reads the rest; the hub holds no more than this
   };
   socket.on('data', onData);
-  socket.resume();
+  resumeReading(socket);
   return stop;
 }

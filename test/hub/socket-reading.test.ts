@@ -7,7 +7,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { readWhileWaiting, stopReading } from '../../src/hub/socket-reading.js';
+import { readWhileWaiting, resumeReading, stopReading } from '../../src/hub/socket-reading.js';
 import { eventually } from '../helpers/broker.js';
 
 /** A connected pair: `server` as the hub sees it (not reading yet), `client` as the client's end. */
@@ -49,7 +49,7 @@ describe('socket reading before a handoff', () => {
     // The rest is still in the socket for whoever reads it next, and the waiting reader got none of it.
     const rest: Buffer[] = [];
     p.server.on('data', (c: Buffer) => rest.push(c));
-    p.server.resume();
+    resumeReading(p.server);
     await eventually(() => Buffer.concat(rest).toString() === 'SEND\n\n\0');
     assert.equal(Buffer.concat(chunks).toString(), 'SUBSCRIBE\n\n\0');
   });
@@ -66,9 +66,28 @@ describe('socket reading before a handoff', () => {
     // Everything past the limit reaches the next reader: the waiting one took none of it.
     let rest = 0;
     p.server.on('data', (c: Buffer) => { rest += c.length; });
-    p.server.resume();
+    resumeReading(p.server);
     await eventually(() => rest === 64 * 1024);
     assert.equal(read, 1024);
+  });
+
+  // A burst that fills whole reads: once stopped at the limit, the hub's socket reads nothing more,
+  // not even into its own buffer while paused (Node restarts a paused stream's reads below its
+  // high-water mark): a chunk read there would never reach the session that takes the socket.
+  test('after a burst, nothing more is read into the buffer once reading stopped', async () => {
+    const p = await pair();
+    cleanup = p.close;
+    let read = 0;
+    readWhileWaiting(p.server, 1024, (c) => { read += c.length; });
+    const total = 1024 * 1024;
+    p.client.write(Buffer.alloc(total, 0x63));
+    await eventually(() => read >= 1024);
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5)); // turns in which Node would read again
+    assert.equal(p.server.readableLength, 0, 'bytes were read into the hub\'s buffer after the stop');
+    let rest = 0;
+    p.server.on('data', (c: Buffer) => { rest += c.length; });
+    resumeReading(p.server);
+    await eventually(() => read + rest === total);
   });
 
   // A client that resets while its socket waits is noticed: the socket closes.

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-  brokerStatus, connectStomp, eventually, RawClient, useBroker,
+  bodies, brokerStatus, connectStomp, encodeFrame, eventually, RawClient, subscribe, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 describe('before CONNECT', () => {
@@ -38,6 +38,27 @@ describe('before CONNECT', () => {
     await c.send(Buffer.alloc(65 * 1024, 'x'));
     const err = await c.expectErrorAndClose();
     assert.equal(err.headers.message, 'Frame too large');
+  });
+
+  // A client that pipelines: CONNECT and 2,000 SENDs (~300 KiB) in one write. The hub reads the first
+  // frame and reads on while the socket waits for a session; every byte it read must reach the
+  // session, and it must read nothing past what it hands over (once, a 64 KiB chunk was lost there).
+  test('SENDs pipelined behind CONNECT in one write all arrive, in order, intact', async () => {
+    const dest = uniqueDest('queue', 'pipelined');
+    const n = 2000;
+    const frames = Array.from({ length: n }, (_, i) =>
+      encodeFrame('SEND', { destination: dest, receipt: `p${i}` }, `body-${i}-${'x'.repeat(100)}`));
+    const c = await RawClient.connect(ctx.broker.port);
+    await c.send(Buffer.concat([encodeFrame('CONNECT', { 'accept-version': '1.2', host: '/' }), ...frames]));
+    await c.expectFrame('CONNECTED');
+    const receipts = await c.expectFrames('RECEIPT', n, 30_000);
+    assert.deepEqual(receipts.map((f) => f.headers['receipt-id']), frames.map((_, i) => `p${i}`));
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, dest, 's');
+    const got = await consumer.expectFrames('MESSAGE', n, 30_000);
+    assert.deepEqual(bodies(got), frames.map((_, i) => `body-${i}-${'x'.repeat(100)}`));
+    await consumer.disconnect();
+    await c.disconnect();
   });
 
   // Fifty connect-then-close cycles use up no session: the sessions are the same before and after, and
