@@ -14,6 +14,7 @@ import type { QueueStore, StoreBatch } from '../store/store.js';
 import { Delivery } from './delivery.js';
 import { Destinations } from './destinations.js';
 import { DurableSubscriptions } from './durables.js';
+import { MessageIds } from './message-ids.js';
 import { FlowControl } from './flow-control.js';
 import { type HeldMessage, type HubSession, type HubSubscription, messageBytes } from './model.js';
 import { type DestinationView, Operations, type RetryResult } from './operations.js';
@@ -67,7 +68,7 @@ export class Router implements RouterCore {
   /** Removals the store refused: retried until they hold, so an acknowledged message never comes back. */
   private readonly failedRemovals = new Set<number>();
   private readonly sweeper: NodeJS.Timeout;
-  private nextMessageId = 1;
+  private readonly ids: MessageIds;
 
   constructor(
     options: RouterOptions,
@@ -77,6 +78,7 @@ export class Router implements RouterCore {
   ) {
     this.store = timedStore(store, () => this.storeTimer);
     this.durables = new DurableSubscriptions(this.store);
+    this.ids = new MessageIds(this.store, log);
     this.destinations = new Destinations(config, (q) => this.durables.ofQueue(q)?.topic, (q) => this.dispatch(q));
     this.flow = new FlowControl(options.memoryHighWatermark,
       (q) => this.destinations.policyOf(q).maxMemory || options.destinationMemory);
@@ -92,7 +94,7 @@ export class Router implements RouterCore {
    * the first page of each queue's lanes in memory and the rest counted on disk.
    */
   async recover(): Promise<number> {
-    this.nextMessageId = this.store.maxId() + 1;
+    await this.ids.recover();
     this.durables.load();
     const count = this.pager.recover();
     for (const queue of this.destinations.allQueues()) this.dispatch(queue);
@@ -174,7 +176,7 @@ export class Router implements RouterCore {
   }
 
   private wire(dest: string, headers: Headers, body: Buffer) {
-    return { id: this.nextMessageId++, dest, headers, body, redeliveries: 0 };
+    return { id: this.ids.take(), dest, headers, body, redeliveries: 0 };
   }
 
   /** A bounded queue with overflow "reject" refuses the whole SEND; "drop-head" makes room. */
