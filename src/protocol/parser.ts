@@ -82,7 +82,8 @@ export class FrameParser {
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
-    private readonly onError: (err: StompError) => void,
+    /** `partial`: the frame being read when it failed, with the headers read so far (for its receipt). */
+    private readonly onError: (err: StompError, partial?: Frame) => void,
     limits?: Partial<ParserLimits>,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -187,6 +188,11 @@ export class FrameParser {
     if (colon === 0) {
       return this.fail('BAD_FRAME', 'Malformed header', `header with an empty name: ${quote(line)}`);
     }
+    // The grammar allows any octet but CR, LF and ':', yet every client's parser ends a frame at a NUL:
+    // forwarded in a MESSAGE, it would cut that frame short for every consumer.
+    if (line.includes('\0')) {
+      return this.fail('BAD_FRAME', 'Malformed header', `NUL octet in header ${quote(line.slice(0, colon))}`);
+    }
     let name: string | null = line.slice(0, colon);
     let value: string | null = line.slice(colon + 1);
     if (!RAW_COMMANDS.has(this.command)) {
@@ -284,11 +290,13 @@ export class FrameParser {
   }
 
   private fail(code: StompErrorCode, message: string, detail: string): false {
+    const partial: Frame | undefined = this.state >= HEADERS && this.state <= BODY_TO_NUL
+      ? { command: this.command, headers: this.headers, body: Buffer.alloc(0) } : undefined;
     this.state = DEAD;
     this.chunks = [];
     this.total = 0;
     this.head = 0;
-    this.onError(new StompError(code, message, detail));
+    this.onError(new StompError(code, message, detail), partial);
     return false;
   }
 

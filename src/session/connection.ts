@@ -30,14 +30,15 @@ export class Connection {
   writable = true;
   onFrame: (frame: Frame) => void = () => {};
   /** The client's bytes are not a frame; the parser reads nothing more. By default, ERROR and close. */
-  onParseError: (err: StompError) => void = (err) => this.fail(err);
+  /** `partial`: the frame being read, with the headers read so far (its receipt goes into the ERROR). */
+  onParseError: (err: StompError, partial?: Frame) => void = (err, partial) => this.fail(err, partial);
   onClose: () => void = () => {};
   onWritable: (writable: boolean) => void = () => {};
   /** Everything written has been sent, and the connection was not past its watermark (see onWritable). */
   onDrained: () => void = () => {};
 
   constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
-    this.parser = new FrameParser((f) => this.frame(f), (e) => this.onParseError(e), {
+    this.parser = new FrameParser((f) => this.frame(f), (e, partial) => this.onParseError(e, partial), {
       maxFrameSize: config.maxFrameSizeBeforeConnect,
       maxHeaderLines: config.maxHeaderLines,
       maxHeaderLineLength: config.maxHeaderLineLength,

@@ -47,7 +47,7 @@ export class Session implements SessionContext {
   /** Frames the client sent behind CONNECT, kept until the hub has answered the login. */
   private early: Frame[] = [];
   /** What was wrong with the bytes behind those frames: its ERROR comes after CONNECTED and them. */
-  private earlyError: StompError | null = null;
+  private earlyError: { err: StompError; partial: Frame | undefined } | null = null;
   /** The broker is stopping: no further client frame is acted on. */
   private draining = false;
 
@@ -72,9 +72,9 @@ export class Session implements SessionContext {
     this.conn = new Connection(link, config);
     this.connection = this.conn;
     this.conn.onFrame = (frame) => this.clientFrame(frame);
-    this.conn.onParseError = (err) => {
-      if (this.state.pendingConnect) this.earlyError = err; // the parser reads nothing more meanwhile
-      else this.conn.fail(err);
+    this.conn.onParseError = (err, partial) => {
+      if (this.state.pendingConnect) this.earlyError = { err, partial }; // the parser reads nothing more meanwhile
+      else this.conn.fail(err, partial);
     };
     this.conn.onWritable = (writable) => {
       if (writable) this.topicsPaused = false;
@@ -181,7 +181,7 @@ export class Session implements SessionContext {
       this.clientFrame(frame);
     }
     // CONNECTED first, as if the client had waited for it before sending the bad bytes.
-    if (earlyError) return this.conn.fail(earlyError);
+    if (earlyError) return this.conn.fail(earlyError.err, earlyError.partial);
     this.conn.setPaused('login', false);
   }
 

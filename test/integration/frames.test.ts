@@ -225,6 +225,33 @@ describe('frames', () => {
     await tx.expectErrorAndClose();
   });
 
+  // The ERROR of a frame the parser refused names the frame's receipt when it was read before the
+  // fault ("ERROR": the receipt-id SHOULD match the receipt of the frame the error is related to).
+  test('a parse error carries the receipt-id of the frame it refused', async () => {
+    const tx = await connectStomp(ctx.broker.port, { 'accept-version': '1.2' });
+    await tx.send('SEND\ndestination:/queue/bad-escape\nreceipt:bad-1\nx-bad:a\\tb\n\nx\0');
+    const err = await tx.expectErrorAndClose();
+    assert.equal(err.headers.message, 'Bad escape sequence');
+    assert.equal(err.headers['receipt-id'], 'bad-1');
+  });
+
+  // A NUL octet in a header would end the MESSAGE frame early for every consumer: refused at the SEND.
+  test('a NUL in a header gets ERROR and a close; consumers never see it', async () => {
+    const dest = uniqueDest('queue', 'nul-header');
+    const tx = await connectStomp(ctx.broker.port);
+    await tx.send(`SEND\ndestination:${dest}\nreceipt:nul-1\nk:a\0b\n\npoison\0`);
+    const err = await tx.expectErrorAndClose();
+    assert.equal(err.headers.message, 'Malformed header');
+    assert.equal(err.headers['receipt-id'], 'nul-1');
+    const rx = await connectStomp(ctx.broker.port);
+    await subscribe(rx, dest, 's');
+    await rx.frame('SEND', { destination: dest, receipt: 'after' }, 'clean');
+    await rx.expectReceipt('after');
+    const [msg] = await rx.expectFrames('MESSAGE', 1);
+    assert.equal(msg.body.toString(), 'clean');
+    await rx.disconnect();
+  });
+
   // A content-length that does not match the body (no NUL after it) is an error ("Body").
   test('lying content-length gets ERROR and a close', async () => {
     const tx = await connectStomp(ctx.broker.port);

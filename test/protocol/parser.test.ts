@@ -274,6 +274,30 @@ test('error: undefined escape', () => {
   assert.equal(got.errors[0].message, 'Bad escape sequence');
 });
 
+// A NUL octet in a header would end the MESSAGE frame early for every consumer's parser: refused.
+test('error: NUL in a header', () => {
+  assertFails('SEND\ndestination:/queue/a\nk:a\0b\n\npoison\0', 'BAD_FRAME');
+  assertFails('SEND\nk\0:v\n\n\0', 'BAD_FRAME');
+  const got = run([Buffer.from('SEND\nk:a\0b\n\n\0')]);
+  assert.equal(got.errors[0].message, 'Malformed header');
+});
+
+// A failing frame is reported with what was read of it, so its ERROR can name its receipt.
+test('error: the frame being read is passed along, with its headers so far', () => {
+  const partials: (Frame | undefined)[] = [];
+  const parser = new FrameParser(() => assert.fail('no frame'), (_e, partial) => partials.push(partial));
+  parser.version = '1.2';
+  parser.push(Buffer.from('SEND\nreceipt:r-7\nfoo:a\\tb\n\n\0'));
+  assert.equal(partials.length, 1);
+  assert.equal(partials[0]?.command, 'SEND');
+  assert.equal(partials[0]?.headers.receipt, 'r-7');
+  // Nothing of a frame read yet (a command line too long): no frame to name.
+  const none: (Frame | undefined)[] = [];
+  const short = new FrameParser(() => assert.fail('no frame'), (_e, partial) => none.push(partial), { maxHeaderLineLength: 8 });
+  short.push(Buffer.from('SENDSENDSENDSEND\n'));
+  assert.deepEqual(none, [undefined]);
+});
+
 // content-length must be a non-negative decimal integer, nothing else.
 test('error: content-length not a number', () => {
   for (const bad of ['abc', '-1', '1.5', ' 5', '5 ', '', '0x5', '+5']) {
