@@ -30,14 +30,17 @@ export function escapeHeader(value: string, version: StompVersion): string {
   return value.replace(is12 ? ESCAPE_ALL_12 : ESCAPE_ALL_11, escapeChar);
 }
 
-/** The character an escape sequence `\<c>` stands for, or undefined when the sequence is undefined. */
-function unescapeChar(c: string | undefined): string | undefined {
+/**
+ * The character an escape sequence `\<c>` stands for in `version`, or undefined when the sequence is
+ * undefined there (1.1 does not define `\r`: "undefined escape sequences ... MUST be treated as a
+ * fatal protocol error").
+ */
+function unescapeChar(c: string | undefined, version: StompVersion): string | undefined {
   switch (c) {
     case '\\': return '\\';
     case 'n': return '\n';
     case 'c': return ':';
-    // 1.1 does not define \r, but accepting it costs nothing and matches what 1.2 clients send.
-    case 'r': return '\r';
+    case 'r': return version === '1.2' ? '\r' : undefined;
     default: return undefined;
   }
 }
@@ -50,7 +53,7 @@ export function unescapeHeader(raw: string, version: StompVersion): string | nul
   let out = '';
   let last = 0;
   while (at !== -1) {
-    const decoded = unescapeChar(raw[at + 1]);
+    const decoded = unescapeChar(raw[at + 1], version);
     if (decoded === undefined) return null;
     out += raw.slice(last, at) + decoded;
     last = at + 2;

@@ -220,10 +220,10 @@ test('escapes: 1.0 raw', () => {
   ], { version: '1.0' });
 });
 
-// 1.1 unescapes \\, \n and \c in names and values, and accepts \r leniently.
+// 1.1 unescapes \\, \n and \c in names and values (\r is 1.2's only).
 test('escapes: 1.1', () => {
-  assertParses('SEND\na\\cb:x\\ny\\cz\\\\w\\r\n\n\0', [
-    { command: 'SEND', headers: { 'a:b': 'x\ny:z\\w\r' }, body: '' },
+  assertParses('SEND\na\\cb:x\\ny\\cz\\\\w\n\n\0', [
+    { command: 'SEND', headers: { 'a:b': 'x\ny:z\\w' }, body: '' },
   ], { version: '1.1' });
 });
 
@@ -269,6 +269,7 @@ test('error: empty header name', () => {
 test('error: undefined escape', () => {
   assertFails('SEND\nfoo:a\\tb\n\n\0', 'BAD_ESCAPE', { version: '1.2' });
   assertFails('SEND\nfoo:ab\\\n\n\0', 'BAD_ESCAPE', { version: '1.1' });
+  assertFails('SEND\nfoo:a\\rb\n\n\0', 'BAD_ESCAPE', { version: '1.1' }); // \r is 1.2's only
   const got = run([Buffer.from('SEND\nmy-header:a\\tb\n\n\0')], { version: '1.2' });
   assert.match(got.errors[0].detail, /my-header/);
   assert.equal(got.errors[0].message, 'Bad escape sequence');
