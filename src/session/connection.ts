@@ -29,8 +29,10 @@ export class Connection {
   /** False while unsent bytes exceed the consumer watermark. */
   writable = true;
   onFrame: (frame: Frame) => void = () => {};
-  /** The client's bytes are not a frame; the parser reads nothing more. By default, ERROR and close. */
-  /** `partial`: the frame being read, with the headers read so far (its receipt goes into the ERROR). */
+  /**
+   * The client's bytes are not a frame; the parser reads nothing more. By default, ERROR and close.
+   * `partial`: the frame being read, with the headers read so far (its receipt goes into the ERROR).
+   */
   onParseError: (err: StompError, partial?: Frame) => void = (err, partial) => this.fail(err, partial);
   onClose: () => void = () => {};
   onWritable: (writable: boolean) => void = () => {};
