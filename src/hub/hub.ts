@@ -229,6 +229,7 @@ export class Hub {
       session.send({ t: 'shutdown', message: 'broker shutting down' });
     }
     await this.pool?.stop(5000);
+    await this.router?.unmarkWaiting().catch((err: Error) => this.log.warn(`forgetting delivery marks: ${err.message}`));
     await this.cleanup();
     this.log.info('stopped');
   }

@@ -440,6 +440,20 @@ export class Router implements RouterCore {
   }
 
   /** Stops timers (broker stopping). */
+  /**
+   * At a clean stop: forgets the delivery marks of persistent messages that wait in their queues. Marks
+   * are written ahead for the next messages to be offered (Delivery.mark), so that after a crash a
+   * message a client may have seen comes back flagged; after a clean stop the hub knows that no client
+   * has these, and a restart must not count a delivery against them (nor use up a `maxDeliveries` try).
+   * A message that did reach a client and came back has its count in its stored record already.
+   */
+  async unmarkWaiting(): Promise<void> {
+    const waiting = [...this.destinations.allQueues()].flatMap((q) => [...q.ready.upcoming(Infinity), ...q.upcomingAside(Infinity)])
+      .filter((held) => held.persistent && (held.marked || held.marking));
+    await Promise.all(waiting.map((held) => held.marking));
+    if (waiting.length > 0) await this.store.write({ unmark: waiting.map((held) => held.wire.id) });
+  }
+
   close(): void {
     clearInterval(this.sweeper);
     this.destinations.close();

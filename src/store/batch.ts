@@ -5,6 +5,7 @@ import type { StoreBatch, StoredMessage } from './store.js';
 export function checkBatch(batch: StoreBatch): void {
   for (const m of batch.put ?? []) checkMessage(m);
   for (const id of batch.remove ?? []) checkId(id);
+  for (const id of batch.unmark ?? []) checkId(id);
 }
 
 /** Throws unless `id` can be a message id (positive safe integer). */

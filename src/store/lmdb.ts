@@ -116,6 +116,9 @@ export class LmdbStore implements QueueStore {
           this.delivered.remove(id);
           if (this.transientIds.delete(id)) this.transients.remove(id);
         }
+        for (const id of batch.unmark ?? []) {
+          this.delivered.remove(id);
+        }
         if (top > this.queuedTop) this.state.put(MAX_ID_KEY, top);
       });
       this.queuedTop = Math.max(this.queuedTop, top);

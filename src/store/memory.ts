@@ -19,6 +19,7 @@ export class MemoryStore implements QueueStore {
       this.messages.delete(id);
       this.marks.delete(id);
     }
+    for (const id of batch.unmark ?? []) this.marks.delete(id);
     this.highest = Math.max(this.highest, highestPut(batch));
   }
 

@@ -40,6 +40,8 @@ export interface QueueShare {
 export interface StoreBatch {
   put?: StoredMessage[];
   remove?: number[];
+  /** Delivery marks to forget (messages marked in advance that no client got: see Router.unmarkWaiting). */
+  unmark?: number[];
 }
 
 /** What the broker needs from a message store. */

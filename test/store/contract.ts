@@ -120,6 +120,14 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreHar
       assert.deepEqual(counts, [[1, 0], [2, 1], [3, 3], [4, 5]]);
     }));
 
+    it('forgets a delivery mark on unmark, keeping the message', withStore(async (h) => {
+      await h.store.write({ put: [{ ...sampleMessage(1), redeliveries: 0 }, { ...sampleMessage(2), redeliveries: 2 }] });
+      await Promise.all([h.store.markDelivered(1, 0), h.store.markDelivered(2, 2)]);
+      await h.store.write({ unmark: [1, 2] });
+      const store = await h.reopen();
+      assert.deepEqual((await recoverAll(store)).map((m) => [m.id, m.redeliveries]), [[1, 0], [2, 2]]);
+    }));
+
     it('forgets the delivery mark with the message', withStore(async (h) => {
       await h.store.write({ put: [{ ...sampleMessage(1), redeliveries: 0 }] });
       await h.store.markDelivered(1, 3);
