@@ -8,7 +8,7 @@
 import type { DestinationStatus, TxOp } from '../ipc/contract.js';
 import { Logger } from '../log.js';
 import { isReplyQueue, isTopic } from '../protocol/destination.js';
-import type { Headers } from '../protocol/frame.js';
+import { type Headers, MAX_PRIORITY } from '../protocol/frame.js';
 import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js';
 import type { QueueStore, StoreBatch } from '../store/store.js';
 import { Delivery } from './delivery.js';
@@ -439,7 +439,6 @@ export class Router implements RouterCore {
     return this.destinations.status((q) => this.flow.queueBytes(q)).concat(this.topics.status());
   }
 
-  /** Stops timers (broker stopping). */
   /**
    * At a clean stop: forgets the delivery marks of persistent messages that wait in their queues. Marks
    * are written ahead for the next messages to be offered (Delivery.mark), so that after a crash a
@@ -448,12 +447,20 @@ export class Router implements RouterCore {
    * A message that did reach a client and came back has its count in its stored record already.
    */
   async unmarkWaiting(): Promise<void> {
-    const waiting = [...this.destinations.allQueues()].flatMap((q) => [...q.ready.upcoming(Infinity), ...q.upcomingAside(Infinity)])
-      .filter((held) => held.persistent && (held.marked || held.marking));
+    const waiting: HeldMessage[] = [];
+    const consider = (held: HeldMessage) => {
+      if (held.persistent && (held.marked || held.marking)) waiting.push(held);
+    };
+    for (const queue of this.destinations.allQueues()) {
+      // Lane by lane, without spreading: a lane of non-persistent messages may hold millions.
+      for (let p = 0; p <= MAX_PRIORITY; p++) for (const held of queue.ready.laneUpcoming(p, Infinity)) consider(held);
+      for (const held of queue.upcomingAside(Infinity)) consider(held);
+    }
     await Promise.all(waiting.map((held) => held.marking));
     if (waiting.length > 0) await this.store.write({ unmark: waiting.map((held) => held.wire.id) });
   }
 
+  /** Stops timers (broker stopping). */
   close(): void {
     clearInterval(this.sweeper);
     this.destinations.close();
