@@ -152,8 +152,8 @@ export class LmdbStore implements QueueStore {
   page(queue: string, priority: number, afterId: number, throughId: number, limit: number): StoredMessage[] {
     const inverted = MAX_PRIORITY - priority;
     const out: StoredMessage[] = [];
-    const end = throughId >= Number.MAX_SAFE_INTEGER ? [queue, inverted + 1, 0] : [queue, inverted, throughId + 1];
-    for (const key of this.order.getKeys({ start: [queue, inverted, afterId + 1], end, limit })) {
+    const range = { start: [queue, inverted, afterId + 1], end: [queue, inverted, throughId + 1], limit };
+    for (const key of this.order.getKeys(range)) {
       const record = this.messages.get(key[2]);
       if (record) out.push(fromRecord(key[2], record, this.delivered.get(key[2])));
     }
