@@ -24,6 +24,17 @@ async function pair(): Promise<{ a: BusPeer<Msg, Msg>; b: BusPeer<Msg, Msg>; clo
   return { a, b, close: () => { client.destroy(); serverSide.destroy(); fs.rmSync(dir, { recursive: true, force: true }); } };
 }
 
+/** Resolves with the first `n` messages `peer` receives. */
+function received(peer: BusPeer<Msg, Msg>, n: number): Promise<Msg[]> {
+  const got: Msg[] = [];
+  return new Promise((resolve) => {
+    peer.onMessage = (m) => {
+      got.push(m);
+      if (got.length === n) resolve(got);
+    };
+  });
+}
+
 /** Folds an ACK into a previous one that awaits no receipt. */
 function foldAck(m: { ids: number[]; rid: number }) {
   return (last: Msg): boolean => {
@@ -37,10 +48,7 @@ function foldAck(m: { ids: number[]; rid: number }) {
 test('sendOrFold folds only into the message queued last, and order is kept', async () => {
   const { a, b, close } = await pair();
   try {
-    const got: Msg[] = [];
-    const all = new Promise<void>((resolve) => {
-      b.onMessage = (m) => { got.push(m); if (got.length === 4) resolve(); };
-    });
+    const all = received(b, 4);
     const send = (m: Msg & { t: 'ack' }) => a.sendOrFold(m, foldAck(m));
     send({ t: 'ack', ids: [1], rid: 0 });
     send({ t: 'ack', ids: [2], rid: 0 });
@@ -49,8 +57,7 @@ test('sendOrFold folds only into the message queued last, and order is kept', as
     a.send({ t: 'flow', writable: true });
     send({ t: 'ack', ids: [5], rid: 0 }); // the last message is no ACK
     send({ t: 'ack', ids: [6], rid: 0 });
-    await all;
-    assert.deepEqual(got, [
+    assert.deepEqual(await all, [
       { t: 'ack', ids: [1, 2, 3], rid: 7 },
       { t: 'ack', ids: [4], rid: 0 },
       { t: 'flow', writable: true },
@@ -64,15 +71,11 @@ test('sendOrFold folds only into the message queued last, and order is kept', as
 test('nothing is folded across turns', async () => {
   const { a, b, close } = await pair();
   try {
-    const got: Msg[] = [];
-    const two = new Promise<void>((resolve) => {
-      b.onMessage = (m) => { got.push(m); if (got.length === 2) resolve(); };
-    });
+    const two = received(b, 2);
     a.sendOrFold({ t: 'ack', ids: [1], rid: 0 }, foldAck({ ids: [1], rid: 0 }));
     a.flush(); // the turn's messages have left
     a.sendOrFold({ t: 'ack', ids: [2], rid: 0 }, foldAck({ ids: [2], rid: 0 }));
-    await two;
-    assert.deepEqual(got, [{ t: 'ack', ids: [1], rid: 0 }, { t: 'ack', ids: [2], rid: 0 }]);
+    assert.deepEqual(await two, [{ t: 'ack', ids: [1], rid: 0 }, { t: 'ack', ids: [2], rid: 0 }]);
   } finally {
     close();
   }
