@@ -93,10 +93,26 @@ export class Delivery {
     for (const sub of claim.waiting) {
       if (sub.session !== session) continue;
       if (unmatched) (claim.message.held.refusedBy ??= new Set()).add(sub);
-      else sub.stalled = true;
+      else this.stall(sub, offer);
       this.answer(sub, offer, false, false);
       return;
     }
+  }
+
+  /**
+   * `sub` passed `offer` for want of credit. The offers sent to it meanwhile become stale: the session
+   * passes them as well, and nothing new is offered to it until they are all back, so the passed
+   * message is offered again before any that followed it (FIFO for a sole consumer whose socket filled).
+   */
+  private stall(sub: HubSubscription, offer: number): void {
+    // One of the stale offers of the last pass: the session may have reported credit since, so this
+    // pass says nothing about its credit now.
+    if (offer <= sub.staleThrough) return;
+    sub.stalled = true;
+    sub.passes++;
+    // Counts the passed offer too: its own answer, which follows, takes it off.
+    sub.stale = sub.pendingOffers.size;
+    for (const pending of sub.pendingOffers) sub.staleThrough = Math.max(sub.staleThrough, pending);
   }
 
   /**
@@ -125,7 +141,7 @@ export class Delivery {
   }
 
   private credit(sub: HubSubscription): number {
-    if (!sub.session.writable || sub.stalled) return 0;
+    if (!sub.session.writable || sub.stalled || sub.stale > 0) return 0;
     const window = this.options.autoAckWindow;
     if (sub.ack === 'auto') return Math.min(sub.prefetch || window, window) - sub.pendingOffers.size;
     if (sub.prefetch === 0) return window - sub.pendingOffers.size;
@@ -186,13 +202,16 @@ export class Delivery {
     offered.sent = true;
     const reserved = claim.offerees === 1;
     for (const sub of claim.waiting) {
-      sub.session.send({ t: 'offer', offer, sub: sub.key, reserved, msg: offered.held.wire });
+      // An offer opened before the subscription's last pass (it waited for its mark) keeps its older epoch.
+      const epoch = offer <= sub.staleThrough ? sub.passes - 1 : sub.passes;
+      sub.session.send({ t: 'offer', offer, sub: sub.key, reserved, epoch, msg: offered.held.wire });
     }
   }
 
   /** Records `sub`'s answer to `offer`; grants or refuses a claim; puts back an unclaimed message. */
   private answer(sub: HubSubscription, offer: number, wants: boolean, gone: boolean): void {
     sub.pendingOffers.delete(offer);
+    const lastStale = offer <= sub.staleThrough && sub.stale > 0 && --sub.stale === 0;
     const outcome = wants ? this.claims.claim(offer, sub) : this.claims.pass(offer, sub);
     const claim = outcome.closed ?? this.claims.get(offer);
     const reserved = claim !== undefined && claim.offerees === 1;
@@ -201,7 +220,11 @@ export class Delivery {
       claim.message.queue.offered--;
       this.grant(sub, claim.message);
     }
-    if (!outcome.closed) return;
+    if (!outcome.closed) {
+      // The last stale offer is back: the subscription may have credit for the queue again.
+      if (lastStale) this.dispatch(claim!.message.queue);
+      return;
+    }
     const { held, queue, sent } = outcome.closed.message;
     if (outcome.closed.winner === null) {
       queue.offered--;

@@ -46,6 +46,15 @@ export interface HubSubscription {
   unacked: Set<number>;
   /** The session passed an offer: offer nothing until it reports credit again. */
   stalled: boolean;
+  /** Times the session passed an offer for want of credit (the `epoch` of the offers opened since). */
+  passes: number;
+  /**
+   * Offers up to this id were opened before the last such pass: the session passes them too, and no
+   * new offer goes out until they are all answered, or a newer message could overtake the one passed.
+   */
+  staleThrough: number;
+  /** Pending offers up to `staleThrough`. */
+  stale: number;
 }
 
 /** One failed delivery, for the dead-letter history. */

@@ -270,7 +270,8 @@ export class Router implements RouterCore {
       saved = bound.saved;
     }
     const sub: HubSubscription = {
-      session, key, source, ack, prefetch, ackTimeoutMs, pendingOffers: new Set(), unacked: new Set(), stalled: false,
+      session, key, source, ack, prefetch, ackTimeoutMs,
+      pendingOffers: new Set(), unacked: new Set(), stalled: false, passes: 0, staleThrough: 0, stale: 0,
     };
     session.subs.set(key, sub);
     if (isTopic(source)) {

@@ -10,7 +10,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { Access, AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 10;
+export const BUS_VERSION = 11;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -109,9 +109,14 @@ export interface WelcomeMsg { t: 'welcome'; v: number }
 /**
  * A queue message offered to subscription `sub` of this session; answer `claim` or `pass`. When this
  * session is the only offeree (`reserved`), the claim's unit is already its own: it delivers at once,
- * and its claim is the confirmation (no grant follows).
+ * and its claim is the confirmation (no grant follows). `epoch` counts the times the subscription passed
+ * an offer for want of credit, as the hub knew when it opened this one: once the session passes an offer,
+ * it passes every offer of that epoch or older too (they were sent before the hub knew, and taking one
+ * would deliver it ahead of the message passed).
  */
-export interface OfferMsg { t: 'offer'; offer: number; sub: number; reserved: boolean; msg: WireMessage }
+export interface OfferMsg {
+  t: 'offer'; offer: number; sub: number; reserved: boolean; epoch: number; msg: WireMessage;
+}
 /** The claim won: deliver the offered message. */
 export interface GrantMsg { t: 'grant'; offer: number }
 /** The claim lost: another session took the message. */

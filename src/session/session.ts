@@ -4,7 +4,7 @@
  */
 import type { SessionConfig } from '../config.js';
 import type {
-  Access, Handlers, HubToSession, RequestId, SessionToHub, WireMessage,
+  Access, Handlers, HubToSession, OfferMsg, RequestId, SessionToHub, WireMessage,
 } from '../ipc/contract.js';
 import type { BusPeer } from '../ipc/transport.js';
 import { StompError } from '../protocol/errors.js';
@@ -201,7 +201,7 @@ export class Session implements SessionContext {
   private makeHubHandlers(): Handlers<HubToSession> {
     return {
       welcome: () => {},
-      offer: (m) => this.offered(m.offer, m.sub, m.reserved, m.msg),
+      offer: (m) => this.offered(m),
       grant: (m) => this.answered(m.offer, true),
       refuse: (m) => this.answered(m.offer, false),
       deliver: (m) => this.topicMessage(m.msg),
@@ -218,10 +218,16 @@ export class Session implements SessionContext {
   }
 
   /** A queue message is offered: claim it if this subscription may take it now. */
-  private offered(offer: number, key: number, reserved: boolean, msg: WireMessage): void {
+  private offered({ offer, sub: key, reserved, epoch, msg }: OfferMsg): void {
     const sub = this.state.subsByKey.get(key);
-    const full = sub !== undefined && sub.prefetch > 0 && sub.unacked.size + sub.claims >= sub.prefetch;
-    if (!sub || sub.closed || full || !this.conn.writable || this.conn.isClosing) {
+    if (!sub || sub.closed || this.conn.isClosing) {
+      this.bus({ t: 'pass', offer });
+      return;
+    }
+    const full = sub.prefetch > 0 && sub.unacked.size + sub.claims >= sub.prefetch;
+    // Once one offer is passed, the others sent before the hub knew are passed too (see OfferMsg).
+    if (full || !this.conn.writable || epoch <= sub.passedEpoch) {
+      sub.passedEpoch = Math.max(sub.passedEpoch, epoch);
       this.bus({ t: 'pass', offer });
       return;
     }

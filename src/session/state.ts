@@ -25,6 +25,8 @@ export interface Subscription {
   prefetch: number;
   /** Offers claimed and not yet granted or refused. */
   claims: number;
+  /** The newest offer epoch in which an offer was passed for want of credit (-1: none); see OfferMsg. */
+  passedEpoch: number;
   /** Deliveries awaiting ACK/NACK, oldest first (client modes only). */
   unacked: Map<string, Delivery>;
   /** UNSUBSCRIBE was sent: grants still in flight are not for the client any more. */

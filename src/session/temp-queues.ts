@@ -27,7 +27,7 @@ export function replyTo(ctx: SessionContext, value: string): string {
   if (!state.subscriptions.has(value)) {
     const key = state.newSubscriptionKey();
     state.addSubscription({
-      id: value, key, dest, alias: value, ack: 'auto', prefetch: 0, claims: 0, unacked: new Map(), closed: false,
+      id: value, key, dest, alias: value, ack: 'auto', prefetch: 0, claims: 0, passedEpoch: -1, unacked: new Map(), closed: false,
       durable: false,
     });
     ctx.bus({ t: 'subscribe', sub: key, dest, ack: 'auto', prefetch: 0, ackTimeoutMs: 0, durable: '', rid: 0 });

@@ -134,6 +134,49 @@ describe('Router: offer, claim, grant', () => {
     assert.equal(again[0].msg.redeliveries, 0, 'a pass is not a delivery');
   });
 
+  // A sole consumer whose socket filled passes one offer while later ones are on their way: those carry
+  // the old epoch (the session passes them too), and nothing is offered until they are all back, so the
+  // passed message goes out again first, under the new epoch.
+  test('after a pass, the offers sent before it are stale: the passed message is offered again first', async () => {
+    const { router } = await makeRouter();
+    const s = fakeSession();
+    subscribe(router, s, 1, '/queue/fifo', 'client-individual', 10);
+    for (let i = 0; i < 4; i++) await publish(router, '/queue/fifo', `m${i}`);
+    const first = takeOffers(s);
+    assert.deepEqual(first.map(bodyOf), ['m0', 'm1', 'm2', 'm3']);
+    assert.deepEqual(first.map((o) => o.epoch), [0, 0, 0, 0]);
+    router.pass(s, first[0].offer);
+    router.setWritable(s, true, true); // the socket drained before the other offers arrived
+    await publish(router, '/queue/fifo', 'm4');
+    assert.deepEqual(takeOffers(s), [], 'no new offer while stale ones are out');
+    for (const o of first.slice(1)) router.pass(s, o.offer); // the session passes the stale offers
+    const again = takeOffers(s);
+    assert.deepEqual(again.map(bodyOf), ['m0', 'm1', 'm2', 'm3', 'm4']);
+    assert.deepEqual(again.map((o) => o.epoch), [1, 1, 1, 1, 1]);
+    for (const o of again) router.claim(s, o.offer, 1);
+    assert.equal(row(router, '/queue/fifo').inFlight, 5);
+  });
+
+  // With two offerees the stale offers' return is not the end of a claim: the subscription gets offers again.
+  test('offerFanout 2: a subscription whose stale offers are back is offered again', async () => {
+    const { router } = await makeRouter(undefined, { offerFanout: 2 });
+    const a = fakeSession();
+    const b = fakeSession();
+    subscribe(router, a, 1, '/queue/f2', 'client-individual', 2);
+    subscribe(router, b, 1, '/queue/f2', 'client-individual', 2);
+    for (let i = 0; i < 2; i++) await publish(router, '/queue/f2', `m${i}`);
+    const offersA = takeOffers(a);
+    takeOffers(b);
+    assert.equal(offersA.length, 2);
+    router.pass(a, offersA[0].offer); // a stalls; m0 is still b's to claim
+    router.setWritable(a, true, true);
+    router.pass(a, offersA[1].offer); // stale, and b has not answered m1 either
+    await publish(router, '/queue/f2', 'm2');
+    const next = takeOffers(a);
+    assert.deepEqual(next.map(bodyOf), ['m2']);
+    assert.equal(next[0].epoch, 1);
+  });
+
   // A session whose socket is full (writable false) gets no offers until it is writable again.
   test('unwritable session gets no offers', async () => {
     const { router } = await makeRouter();

@@ -28,7 +28,7 @@ function session(): FakeSession {
 function holding(s: FakeSession, ...unacked: number[]): HubSubscription {
   const sub: HubSubscription = {
     session: s, key: s.subs.size + 1, source: '/queue/q', ack: 'client', prefetch: 0, ackTimeoutMs: 0,
-    pendingOffers: new Set(), unacked: new Set(unacked), stalled: false,
+    pendingOffers: new Set(), unacked: new Set(unacked), stalled: false, passes: 0, staleThrough: 0, stale: 0,
   };
   s.subs.set(sub.key, sub);
   return sub;

@@ -23,7 +23,7 @@ function session(id: number): HubSession {
 function sub(s: HubSession, key: number): HubSubscription {
   return {
     session: s, key, source: '/queue/q', ack: 'client', prefetch: 0, ackTimeoutMs: 0,
-    pendingOffers: new Set(), unacked: new Set(), stalled: false,
+    pendingOffers: new Set(), unacked: new Set(), stalled: false, passes: 0, staleThrough: 0, stale: 0,
   };
 }
 

@@ -23,7 +23,7 @@ function sub(s: FakeSession, source: string): HubSubscription {
   const key = s.subs.size + 1;
   const made: HubSubscription = {
     session: s, key, source, ack: 'auto', prefetch: 0, ackTimeoutMs: 0, pendingOffers: new Set(), unacked: new Set(),
-    stalled: false,
+    stalled: false, passes: 0, staleThrough: 0, stale: 0,
   };
   s.subs.set(key, made);
   return made;

@@ -2,7 +2,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bodies, connectStomp, type RawClient, type ReceivedFrame, sendMany, subscribe, uniqueDest, useBroker,
+  bodies, connectStomp, eventually, type RawClient, type ReceivedFrame, sendConfirmed, sendMany, subscribe, uniqueDest,
+  useBroker,
 } from '../helpers/broker.js';
 
 describe('queues', () => {
@@ -76,6 +77,39 @@ describe('queues', () => {
     const consumer = await connectStomp(ctx.broker.port);
     await subscribe(consumer, dest, 's');
     assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 31)), [...sent, 'late-end']);
+    producer.close();
+    consumer.close();
+  });
+
+  // A consumer that stops reading now and then while megabyte messages arrive: its session hands back
+  // the offers it cannot write and must not take a later one first once its socket drains.
+  test('FIFO for a single consumer whose socket backs up (4 MiB bodies)', { timeout: 120_000 }, async () => {
+    const dest = uniqueDest('queue', 'fifo-big');
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, dest, 's');
+    const producer = await connectStomp(ctx.broker.port);
+    const n = 24;
+    const body = Buffer.alloc(4 * 1024 * 1024, 'x');
+    let confirmed = 0;
+    const sending = (async () => {
+      for (let i = 0; i < n; i++) {
+        await sendConfirmed(producer, dest, body, { seq: i });
+        confirmed++;
+      }
+    })();
+    const got: number[] = [];
+    while (got.length < n) {
+      if (got.length % 5 === 2) {
+        // Stop reading until the broker has taken a few more messages, then read on.
+        consumer.socket.pause();
+        const until = Math.min(n, got.length + 6);
+        await eventually(() => confirmed >= until, 60_000);
+        consumer.socket.resume();
+      }
+      got.push(Number((await consumer.expectFrame('MESSAGE', 60_000)).headers.seq));
+    }
+    await sending;
+    assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
     producer.close();
     consumer.close();
   });

@@ -63,7 +63,7 @@ export const SESSION_TO_HUB: { [K in SessionToHub['t']]: Extract<SessionToHub, {
 
 export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, { t: K }> } = {
   welcome: { t: 'welcome', v: BUS_VERSION },
-  offer: { t: 'offer', offer: 12, sub: 3, reserved: true, msg: WIRE },
+  offer: { t: 'offer', offer: 12, sub: 3, reserved: true, epoch: 2, msg: WIRE },
   grant: { t: 'grant', offer: 12 },
   refuse: { t: 'refuse', offer: 13 },
   deliver: { t: 'deliver', msg: { ...WIRE, dest: '/topic/t', redeliveries: 0, headers: {} } },

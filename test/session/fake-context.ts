@@ -111,7 +111,7 @@ export function receiptOf(ctx: FakeContext, rid: RequestId): string | undefined 
 export function addSubscription(ctx: FakeContext, id: string, dest: string,
   fields: Partial<Omit<Subscription, 'id' | 'dest'>> = {}): Subscription {
   const sub: Subscription = {
-    id, key: ctx.state.newSubscriptionKey(), dest, ack: 'client-individual', prefetch: 0, claims: 0,
+    id, key: ctx.state.newSubscriptionKey(), dest, ack: 'client-individual', prefetch: 0, claims: 0, passedEpoch: -1,
     unacked: new Map(), closed: false, durable: false, ...fields,
   };
   ctx.state.addSubscription(sub);

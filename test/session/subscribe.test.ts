@@ -25,7 +25,7 @@ describe('SUBSCRIBE', () => {
     assert.ok(sub);
     assert.equal(ctx.state.subsByKey.get(1), sub);
     assert.deepEqual({ ...sub, unacked: [...sub.unacked] }, {
-      id: 's1', key: 1, dest: '/queue/a', ack: 'auto', prefetch: 0, claims: 0, unacked: [], closed: false,
+      id: 's1', key: 1, dest: '/queue/a', ack: 'auto', prefetch: 0, claims: 0, passedEpoch: -1, unacked: [], closed: false,
       durable: false,
     });
     assert.deepEqual(ctx.sent, []);

@@ -60,7 +60,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   requireRight(ctx, 'read', dest, durable !== '');
   const selector = selectorOf(frame);
   const sub: Subscription = {
-    id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, unacked: new Map(), closed: false,
+    id, key: state.newSubscriptionKey(), dest, ack, prefetch, claims: 0, passedEpoch: -1, unacked: new Map(), closed: false,
     durable: durable !== '', ...(named !== dest ? { alias: named } : {}), ...(selector ? { selector } : {}),
   };
   state.addSubscription(sub);
