@@ -11,7 +11,7 @@ import { serializeFrameParts } from '../protocol/writer.js';
 import type { ClientLink } from './client-link.js';
 
 /** Why reading from the client is paused. */
-export type PauseReason = 'throttle' | 'bus' | 'login' | 'shutdown';
+export type PauseReason = 'throttle' | 'bus' | 'login' | 'shutdown' | 'error';
 
 /** A STOMP connection over one client link. */
 export class Connection {

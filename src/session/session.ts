@@ -23,6 +23,8 @@ type Bus = BusPeer<HubToSession, SessionToHub>;
 
 /** Bytes queued towards the hub past which the client socket stops being read. */
 const BUS_BACKLOG_LIMIT = 8 * 1024 * 1024;
+/** Longest an ERROR waits for the RECEIPTs of the frames before it. */
+const FAIL_ORDER_GUARD_MS = 10_000;
 /** Most message ids one folded ACK to the hub carries. */
 const MAX_FOLDED_IDS = 4096;
 
@@ -50,6 +52,12 @@ export class Session implements SessionContext {
   private earlyError: { err: StompError; partial: Frame | undefined } | null = null;
   /** The broker is stopping: no further client frame is acted on. */
   private draining = false;
+  /**
+   * A client frame failed while RECEIPTs of earlier frames were still due: its ERROR waits for them
+   * (frames are answered in order, as RabbitMQ and ActiveMQ do; the client must learn that those took
+   * effect), and nothing more is read meanwhile.
+   */
+  private failing: { err: StompError; frame: Frame | undefined; guard: NodeJS.Timeout } | null = null;
 
   /** The client is past topicDropWatermark: the hub was told to send no topic message until it catches up. */
   private topicsPaused = false;
@@ -74,7 +82,7 @@ export class Session implements SessionContext {
     this.conn.onFrame = (frame) => this.clientFrame(frame);
     this.conn.onParseError = (err, partial) => {
       if (this.state.pendingConnect) this.earlyError = { err, partial }; // the parser reads nothing more meanwhile
-      else this.conn.fail(err, partial);
+      else this.failInOrder(err, partial);
     };
     this.conn.onWritable = (writable) => {
       if (writable) this.topicsPaused = false;
@@ -97,6 +105,7 @@ export class Session implements SessionContext {
 
   /** Releases everything this client held in the process: timers, listeners, the socket. */
   dispose(): void {
+    if (this.failing) clearTimeout(this.failing.guard);
     this.hub.socket.off('drain', this.busDrained);
     this.conn.dispose();
   }
@@ -152,14 +161,15 @@ export class Session implements SessionContext {
   }
 
   private clientFrame(frame: Frame): void {
-    if (this.closeAfterRid || this.draining) return; // DISCONNECT was the last frame that counts
+    // DISCONNECT was the last frame that counts, or an ERROR is on its way.
+    if (this.closeAfterRid || this.draining || this.failing) return;
     if (this.state.pendingConnect) {
       // Bounded: reading stops at CONNECT, so only what was read with it can wait here.
       this.early.push(frame);
       return;
     }
     const err = processFrame(frame, this);
-    if (err) this.conn.fail(err, frame);
+    if (err) this.failInOrder(err, frame);
     if (this.state.pendingConnect) this.conn.setPaused('login', true);
     if (this.hub.backlog > BUS_BACKLOG_LIMIT) this.conn.setPaused('bus', true);
   }
@@ -362,13 +372,36 @@ export class Session implements SessionContext {
     this.conn.write({ command: 'RECEIPT', headers: { [HEADER_RECEIPT_ID]: receipt }, body: Buffer.alloc(0) });
     if (this.held.length > 0) this.releaseHeld();
     if (rid === this.closeAfterRid) this.conn.close();
+    if (this.failing && this.state.receipts.size === 0) this.failNow();
   }
 
   private rejected(rid: RequestId, message: string, detail: string): void {
     const receipt = this.state.receipts.get(rid);
+    this.state.receipts.delete(rid); // answered by the ERROR
     const frame = receipt === undefined ? undefined
       : { command: 'SEND', headers: { [HEADER_RECEIPT]: receipt }, body: Buffer.alloc(0) };
-    this.conn.fail(new StompError('RESOURCE_LIMIT', message, detail), frame);
+    this.failInOrder(new StompError('RESOURCE_LIMIT', message, detail), frame);
+  }
+
+  /** Sends ERROR for `err` and closes once the RECEIPTs still due for earlier frames are written (see `failing`). */
+  private failInOrder(err: StompError, frame: Frame | undefined): void {
+    if (this.failing) return;
+    if (this.state.receipts.size === 0) {
+      this.conn.fail(err, frame);
+      return;
+    }
+    this.conn.setPaused('error', true);
+    // The hub answers every request; should it not, the client still gets its ERROR.
+    const guard = setTimeout(() => this.failNow(), FAIL_ORDER_GUARD_MS);
+    this.failing = { err, frame, guard };
+  }
+
+  private failNow(): void {
+    if (!this.failing) return;
+    const { err, frame, guard } = this.failing;
+    clearTimeout(guard);
+    this.releaseHeld(true);
+    this.conn.fail(err, frame);
   }
 }
 

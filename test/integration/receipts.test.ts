@@ -72,6 +72,32 @@ describe('receipts', () => {
     c.close();
   });
 
+  // A frame that fails does not swallow the RECEIPTs of the frames before it, which took effect: they
+  // come first, then its ERROR (RabbitMQ and ActiveMQ answer frames in order too).
+  for (const [label, bad] of [
+    ['a SEND in an unknown transaction', encodeFrame('SEND', { destination: '/queue/x', transaction: 'nope', receipt: 'bad' }, 'y')],
+    ['an ACK of an unknown message', encodeFrame('ACK', { id: '77', receipt: 'bad' })],
+    ['a frame the parser refuses', Buffer.from('SEND\ndestination:/queue/x\nreceipt:bad\ncontent-length:zz\n\nz\0')],
+  ] as const) {
+    test(`RECEIPTs of earlier frames come before the ERROR for ${label}`, async () => {
+      const c = await connectStomp(ctx.broker.port);
+      const dest = uniqueDest('queue', 'rbefore');
+      await c.send(Buffer.concat([
+        encodeFrame('SEND', { destination: dest, receipt: 'r1' }, 'kept'),
+        encodeFrame('SUBSCRIBE', { destination: uniqueDest('queue', 'rsub'), id: 's', receipt: 'r2' }),
+        bad,
+      ]));
+      const got = [await c.readFrame(), await c.readFrame(), await c.readFrame()];
+      assert.deepEqual(got.map((f) => `${f.command}:${f.headers['receipt-id']}`), ['RECEIPT:r1', 'RECEIPT:r2', 'ERROR:bad']);
+      await c.expectClosed();
+      // The SEND the first RECEIPT confirmed is in its queue.
+      const consumer = await connectStomp(ctx.broker.port);
+      await subscribe(consumer, dest, 'k');
+      assert.deepEqual(bodies([await consumer.expectFrame('MESSAGE')]), ['kept']);
+      consumer.close();
+    });
+  }
+
   // Receipt values are opaque: escaped characters come back as sent (1.2 escaping).
   test('receipt-id with escaped characters round-trips', async () => {
     const c = await connectStomp(ctx.broker.port);
