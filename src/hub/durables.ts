@@ -31,14 +31,18 @@ export class DurableSubscriptions {
     for (const b of saved) this.add(b);
   }
 
-  /** The binding `name` following `topic`, created (or moved to `topic`) as needed; resolves once saved. */
-  bind(name: string, topic: string): { binding: DurableBinding; saved: Promise<void> | undefined } {
+  /**
+   * The binding `name` following `topic`, created as needed; resolves once saved. A name that followed
+   * another topic is a new subscription (JMS: the old one is deleted): `replaced` says so, and what
+   * its queue holds for the old topic must go, not reach a subscriber of the new one.
+   */
+  bind(name: string, topic: string): { binding: DurableBinding; saved: Promise<void> | undefined; replaced: boolean } {
     const existing = this.byName.get(name);
-    if (existing && existing.topic === topic) return { binding: existing, saved: undefined };
+    if (existing && existing.topic === topic) return { binding: existing, saved: undefined, replaced: false };
     if (existing) this.remove(existing);
     const binding = { name, topic, queue: DURABLE_QUEUE_PREFIX + name };
     this.add(binding);
-    return { binding, saved: this.save() };
+    return { binding, saved: this.save(), replaced: existing !== undefined };
   }
 
   /** Ends a durable subscription; resolves once the registration is gone from the store. */

@@ -268,6 +268,8 @@ export class Router implements RouterCore {
       const bound = this.durables.bind(durable, dest);
       source = bound.binding.queue;
       saved = bound.saved;
+      const previous = bound.replaced ? this.destinations.existing(source) : undefined;
+      if (previous) saved = this.forgetDurable(previous, saved ?? Promise.resolve());
     }
     const sub: HubSubscription = {
       session, key, source, ack, prefetch, ackTimeoutMs,

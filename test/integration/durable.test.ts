@@ -156,6 +156,43 @@ describe('durable topic subscriptions', () => {
     }
   });
 
+  // RabbitMQ names a durable subscription by destination and id: two applications that both use id "1"
+  // on different topics each keep their own messages (they used to share one subscription that moved).
+  test('RabbitMQ style: the same id on two topics is two subscriptions', async () => {
+    const news = uniqueDest('topic', 'dur-id-a');
+    const sport = uniqueDest('topic', 'dur-id-b');
+    const headers = { durable: 'true', 'auto-delete': 'false' };
+    const a = await connect();
+    await subscribeTo(a, news, '1', headers);
+    await a.disconnect();
+    await publish(news, ['news-1', 'news-2']);
+    const b = await connect();
+    await subscribeTo(b, sport, '1', headers);
+    await publish(sport, ['sport-1']);
+    assert.equal(text(await nextMessage(b)), 'sport-1');
+    assert.deepEqual(await drainQuiet(b), [], 'nothing of the other topic');
+    const back = await connect();
+    await subscribeTo(back, news, '1', headers);
+    assert.deepEqual((await nextMessages(back, 2)).map(text), ['news-1', 'news-2']);
+  });
+
+  // JMS: a durable subscription named again on another topic is a new one; what the old one kept for
+  // its topic is deleted, never handed to the subscriber of the new topic.
+  test('ActiveMQ style: the same name on another topic starts afresh; the old backlog is not delivered', async () => {
+    const first = uniqueDest('topic', 'dur-move-a');
+    const second = uniqueDest('topic', 'dur-move-b');
+    const id = { 'client-id': `mover-${first.slice(-6)}` };
+    const one = await connect(id);
+    await subscribeTo(one, first, 'sub-1', { 'activemq.subscriptionName': 'moving' });
+    await one.disconnect();
+    await publish(first, ['old-topic']);
+    const two = await connect(id);
+    await subscribeTo(two, second, 'sub-1', { 'activemq.subscriptionName': 'moving' });
+    await publish(second, ['new-topic']);
+    assert.equal(text(await nextMessage(two)), 'new-topic');
+    assert.deepEqual(await drainQuiet(two), []);
+  });
+
   // In a client ack mode, what a durable subscriber received but did not ACK comes back when it returns.
   test('unacked messages of a durable subscription come back, redelivered, after a reconnect', async () => {
     const topic = uniqueDest('topic', 'dur-unacked');

@@ -120,10 +120,11 @@ describe('SUBSCRIBE: durable topic subscriptions', () => {
     assert.equal(durableOf({ 'activemq.subscriptionName': 'feed' }), 'feed');
   });
 
-  // RabbitMQ: durable:true (or persistent:true) with auto-delete:false, named by the id.
-  test('durable:true + auto-delete:false → "<client-id>:<id>"', () => {
-    assert.equal(durableOf({ durable: 'true', 'auto-delete': 'false' }, 'c1'), 'c1:sub-1');
-    assert.equal(durableOf({ persistent: 'true', 'auto-delete': 'false' }), 'sub-1');
+  // RabbitMQ: durable:true (or persistent:true) with auto-delete:false, named by the id and the topic.
+  test('durable:true + auto-delete:false → "<client-id>:<id>@<topic>"', () => {
+    assert.equal(durableOf({ durable: 'true', 'auto-delete': 'false' }, 'c1'), 'c1:sub-1@/topic/news');
+    assert.equal(durableOf({ persistent: 'true', 'auto-delete': 'false' }), 'sub-1@/topic/news');
+    assert.equal(durableOf({ durable: 'true', 'auto-delete': 'false' }, '', '/topic/sport'), 'sub-1@/topic/sport');
   });
 
   test('durable:true alone (auto-delete defaults to true), or an empty subscriptionName → not durable', () => {

@@ -15,15 +15,18 @@ import type { Subscription } from '../state.js';
 import { requireRight } from './common.js';
 
 /**
- * The durable subscription a SUBSCRIBE asks for, '' for none: ActiveMQ's `activemq.subscriptionName`
- * (scoped by CONNECT's `client-id`), or RabbitMQ's `durable:true` + `auto-delete:false` named by `id`.
+ * The durable subscription a SUBSCRIBE to topic `dest` asks for, '' for none: ActiveMQ's
+ * `activemq.subscriptionName` (scoped by CONNECT's `client-id`), or RabbitMQ's `durable:true` +
+ * `auto-delete:false`, named by `id` and `dest` together.
  */
-function durableName(frame: Frame, ctx: SessionContext, id: string): string {
+function durableName(frame: Frame, ctx: SessionContext, id: string, dest: string): string {
   const scope = ctx.state.clientId ? `${ctx.state.clientId}:` : '';
   const activemq = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME];
   if (activemq !== undefined && activemq !== '') return scope + activemq;
   const durable = booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
-  if (durable && !booleanHeader(frame, HEADER_AUTO_DELETE, true)) return scope + id;
+  // RabbitMQ names the queue after destination and id together: two apps that both use id "1" on
+  // different topics have two subscriptions, not one that moves between them.
+  if (durable && !booleanHeader(frame, HEADER_AUTO_DELETE, true)) return `${scope}${id}@${dest}`;
   return '';
 }
 
@@ -56,7 +59,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const ack = ackModeHeader(frame);
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
-  const durable = isTopic(dest) ? durableName(frame, ctx, id) : '';
+  const durable = isTopic(dest) ? durableName(frame, ctx, id, dest) : '';
   requireRight(ctx, 'read', dest, durable !== '');
   const selector = selectorOf(frame);
   const sub: Subscription = {
