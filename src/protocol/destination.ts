@@ -60,6 +60,36 @@ export function checkDestination(dest: string): void {
   }
 }
 
+/** RabbitMQ's name for the exchange behind `/topic/`: `/exchange/amq.topic/KEY` is `/topic/KEY`. */
+const TOPIC_EXCHANGE_PREFIX = '/exchange/amq.topic/';
+/** RabbitMQ's name for an existing queue: `/amq/queue/NAME` is `/queue/NAME`. */
+const AMQ_QUEUE_PREFIX = '/amq/queue/';
+
+/**
+ * The destination `named` stands for. RabbitMQ's names for what this broker has (`/exchange/amq.topic/KEY`,
+ * `/amq/queue/NAME`) become their `/topic/` and `/queue/` names, so a client written for RabbitMQ
+ * reaches the same subscribers; forms of other brokers that this one does not have (another exchange,
+ * ActiveMQ's `/temp-topic/`) are refused rather than becoming a queue nobody reads.
+ */
+export function resolveDestination(named: string): string {
+  checkDestination(named);
+  const unknown = (what: string): never => {
+    throw fail('BAD_DESTINATION', 'Unknown destination', `${what} Destinations here are /queue/NAME (or any name `
+      + 'not starting with /topic/), /topic/NAME, /temp-queue/NAME, /exchange/amq.topic/KEY and /amq/queue/NAME.');
+  };
+  if (named.startsWith(TOPIC_EXCHANGE_PREFIX) && named.length > TOPIC_EXCHANGE_PREFIX.length) {
+    return TOPIC_PREFIX + named.slice(TOPIC_EXCHANGE_PREFIX.length);
+  }
+  if (named.startsWith(AMQ_QUEUE_PREFIX) && named.length > AMQ_QUEUE_PREFIX.length) {
+    return '/queue/' + named.slice(AMQ_QUEUE_PREFIX.length);
+  }
+  if (named.startsWith('/exchange/') || named.startsWith(AMQ_QUEUE_PREFIX)) {
+    unknown(`'${named}': this broker has one exchange, amq.topic (its /topic/ destinations).`);
+  }
+  if (named.startsWith('/temp-topic/')) unknown(`'${named}': temporary topics are not supported.`);
+  return named;
+}
+
 /** Whether `name` matches `pattern`, `*` standing for any run of characters; O(|pattern|·|name|) at worst. */
 export function globMatches(pattern: string, name: string): boolean {
   let p = 0;

@@ -114,6 +114,26 @@ describe('queues', () => {
     consumer.close();
   });
 
+  // A client written for RabbitMQ names the same destinations its way: /amq/queue/NAME is /queue/NAME,
+  // /exchange/amq.topic/KEY is /topic/KEY; a form this broker lacks gets an ERROR, not a silent queue.
+  test('RabbitMQ destination names reach the same queue and topic; /temp-topic/ is refused', async () => {
+    const queue = uniqueDest('queue', 'amq');
+    const topic = uniqueDest('topic', 'exch');
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, queue, 'q');
+    await subscribe(consumer, `/exchange/amq.topic/${topic.slice('/topic/'.length)}`, 't');
+    const producer = await connectStomp(ctx.broker.port);
+    await sendConfirmed(producer, `/amq/queue/${queue.slice('/queue/'.length)}`, 'to-queue');
+    await sendConfirmed(producer, topic, 'to-topic');
+    const got = await consumer.expectFrames('MESSAGE', 2);
+    assert.deepEqual(got.map((f) => [f.headers.subscription, f.body.toString()]), [['q', 'to-queue'], ['t', 'to-topic']]);
+    await producer.frame('SEND', { destination: '/temp-topic/x', receipt: 'tt' }, 'lost?');
+    const error = await producer.expectErrorAndClose();
+    assert.equal(error.headers.message, 'Unknown destination');
+    assert.equal(error.headers['receipt-id'], 'tt');
+    consumer.close();
+  });
+
   // A queue keeps messages sent while nobody is subscribed and delivers them on SUBSCRIBE.
   test('messages sent before anyone subscribes are kept', async () => {
     const dest = uniqueDest('queue', 'kept');

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  checkDestination, isPattern, MAX_DESTINATION_LENGTH, MAX_DESTINATION_WORDS, topicMatches, TopicTrie,
+  checkDestination, isPattern, MAX_DESTINATION_LENGTH, MAX_DESTINATION_WORDS, resolveDestination, topicMatches, TopicTrie,
 } from '../../src/protocol/destination.js';
 import { StompError } from '../../src/protocol/errors.js';
 
@@ -143,5 +143,23 @@ describe('checkDestination', () => {
       (e) => e instanceof StompError && e.code === 'BAD_DESTINATION');
     assert.throws(() => checkDestination('/queue/' + 'q'.repeat(MAX_DESTINATION_LENGTH)),
       (e) => e instanceof StompError && e.code === 'BAD_DESTINATION');
+  });
+});
+
+describe('resolveDestination', () => {
+  // RabbitMQ's names for what this broker has reach the same subscribers as /topic/ and /queue/.
+  test('/exchange/amq.topic/KEY is /topic/KEY, /amq/queue/NAME is /queue/NAME, the rest as given', () => {
+    assert.equal(resolveDestination('/exchange/amq.topic/orders.created'), '/topic/orders.created');
+    assert.equal(resolveDestination('/exchange/amq.topic/orders.*'), '/topic/orders.*');
+    assert.equal(resolveDestination('/amq/queue/jobs'), '/queue/jobs');
+    for (const same of ['/queue/a', '/topic/b', '/temp-queue/c', 'plain', '/other/d']) assert.equal(resolveDestination(same), same);
+  });
+
+  // Forms this broker does not have are refused, not turned into a queue nobody reads.
+  test('another exchange, an empty key or queue name, and /temp-topic/ are refused', () => {
+    for (const bad of ['/exchange/amq.direct/k', '/exchange/logs', '/exchange/amq.topic/', '/amq/queue/', '/temp-topic/t']) {
+      assert.throws(() => resolveDestination(bad), (err: StompError) => err.code === 'BAD_DESTINATION'
+        && err.message === 'Unknown destination' && err.detail.includes(bad), bad);
+    }
   });
 });

@@ -2,7 +2,7 @@
 import {
   BROKER_SET_HEADERS, type Frame, HEADER_DESTINATION, HEADER_REPLY_TO, type Headers, SEND_ONLY_HEADERS,
 } from '../../protocol/frame.js';
-import { checkDestination } from '../../protocol/destination.js';
+import { resolveDestination } from '../../protocol/destination.js';
 import { messageProps, requireHeader } from '../../protocol/headers.js';
 import type { SessionContext } from '../context.js';
 import { replyTo, resolveTemp } from '../temp-queues.js';
@@ -20,9 +20,7 @@ function messageHeaders(frame: Frame): Headers {
 
 /** SEND (STOMP 1.2 "SEND"). */
 export function handleSend(frame: Frame, ctx: SessionContext): void {
-  const named = requireHeader(frame, HEADER_DESTINATION);
-  checkDestination(named);
-  const dest = resolveTemp(ctx, named);
+  const dest = resolveTemp(ctx, resolveDestination(requireHeader(frame, HEADER_DESTINATION)));
   requireRight(ctx, 'write', dest);
   const headers = messageHeaders(frame);
   if (headers[HEADER_REPLY_TO] !== undefined) headers[HEADER_REPLY_TO] = replyTo(ctx, headers[HEADER_REPLY_TO]);

@@ -1,5 +1,5 @@
 /** SUBSCRIBE / UNSUBSCRIBE, including durable topic subscriptions (ActiveMQ's and RabbitMQ's headers). */
-import { checkDestination, isTopic } from '../../protocol/destination.js';
+import { isTopic, resolveDestination } from '../../protocol/destination.js';
 import { fail } from '../../protocol/errors.js';
 import {
   type Frame, HEADER_ACK_TIMEOUT, HEADER_ACTIVEMQ_SUBSCRIPTION_NAME, HEADER_AUTO_DELETE, HEADER_DESTINATION,
@@ -45,10 +45,11 @@ function selectorOf(frame: Frame): Selector | undefined {
 /** SUBSCRIBE (STOMP 1.2 "SUBSCRIBE"); 1.0 clients may omit `id`. */
 export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   const { state } = ctx;
-  const named = requireHeader(frame, HEADER_DESTINATION);
-  checkDestination(named);
+  const given = requireHeader(frame, HEADER_DESTINATION);
+  const named = resolveDestination(given);
   const dest = resolveTemp(ctx, named);
-  const id = state.version === '1.0' ? frame.headers[HEADER_ID] ?? named : requireHeader(frame, HEADER_ID);
+  // A 1.0 UNSUBSCRIBE names the destination as the client wrote it.
+  const id = state.version === '1.0' ? frame.headers[HEADER_ID] ?? given : requireHeader(frame, HEADER_ID);
   if (state.subscriptions.has(id)) {
     throw fail('DUPLICATE_SUBSCRIPTION', 'Duplicate subscription', `Subscription id '${id}' is already in use.`);
   }
