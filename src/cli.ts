@@ -166,6 +166,7 @@ async function daemonize(opts: StartOptions): Promise<void> {
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const logFile = path.join(opts.dataDir, 'stomp-broker.log');
   const log = fs.openSync(logFile, 'a');
+  const logStart = fs.fstatSync(log).size;
   const args = process.argv.slice(1).filter((a) => a !== '--daemonize');
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
   child.unref();
@@ -178,8 +179,27 @@ async function daemonize(opts: StartOptions): Promise<void> {
     if (child.exitCode !== null || !isAlive(child.pid!)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  process.stderr.write(`stomp-broker: the daemon did not start; see ${logFile}\n`);
+  process.stderr.write(`stomp-broker: the daemon did not start; see ${logFile}\n${whyNotStarted(logFile, logStart)}`);
   process.exit(1);
+}
+
+/** The last lines the failed daemon wrote to its log (the `msg` of JSON lines), for the terminal. */
+function whyNotStarted(logFile: string, from: number): string {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile).subarray(from).toString('utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '').slice(-5).map((line) => {
+    try {
+      const { msg } = JSON.parse(line) as { msg?: unknown };
+      return typeof msg === 'string' ? msg : line;
+    } catch {
+      return line;
+    }
+  });
+  return lines.map((l) => `  ${l}\n`).join('');
 }
 
 function stopCommand(program: Command): void {
@@ -188,9 +208,12 @@ function stopCommand(program: Command): void {
     .option('--data-dir <dir>', 'data directory', DEFAULT_CONFIG.dataDir)
     .option('--pidfile <file>', 'pid file (default <data-dir>/stomp-broker.pid)')
     .action(async (opts: { dataDir: string; pidfile?: string }) => {
-      const pid = readPidfile(opts.pidfile ?? defaultPidfile(opts.dataDir));
+      // A broker started with its own --pidfile is still found through its data directory.
+      const pid = opts.pidfile ? readPidfile(opts.pidfile)
+        : readPidfile(defaultPidfile(opts.dataDir)) ?? readBrokerInfo(opts.dataDir)?.pid;
       if (!pid || !isAlive(pid)) {
-        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.stderr.write(`stomp-broker: no broker is running ${opts.pidfile ? `with pid file ${opts.pidfile}`
+          : `on data directory ${path.resolve(opts.dataDir)}`}\n`);
         process.exit(1);
       }
       process.kill(pid, 'SIGTERM');
@@ -213,7 +236,7 @@ function statusCommand(program: Command): void {
     .action(async (opts: { dataDir: string; json: boolean }) => {
       const info = readBrokerInfo(opts.dataDir);
       if (!info || !isAlive(info.pid)) {
-        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.stderr.write(`stomp-broker: no broker is running on data directory ${path.resolve(opts.dataDir)}\n`);
         process.exit(1);
       }
       const status = await askStatus(info.busPath);
@@ -229,7 +252,7 @@ function reloadCommand(program: Command): void {
     .action(async (opts: { dataDir: string }) => {
       const info = readBrokerInfo(opts.dataDir);
       if (!info || !isAlive(info.pid)) {
-        process.stderr.write('stomp-broker: no broker is running there\n');
+        process.stderr.write(`stomp-broker: no broker is running on data directory ${path.resolve(opts.dataDir)}\n`);
         process.exit(1);
       }
       const reply = await askReload(info.busPath);

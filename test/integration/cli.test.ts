@@ -191,6 +191,43 @@ describe('cli: --daemonize', () => {
   });
 });
 
+describe('cli: what a newcomer trips over', () => {
+  // A daemon that could not start says why on the terminal, not only in its log.
+  test('--daemonize on a data directory in use prints the reason', { timeout: 90_000 }, async () => {
+    const broker = await startBroker();
+    try {
+      const r = await cli(['start', '--daemonize', '--port', '0', '--data-dir', broker.dataDir]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /the daemon did not start/);
+      assert.match(r.stderr, /already running/);
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  // `stop --data-dir` finds a broker started with a --pidfile of its own.
+  test('stop --data-dir stops a broker started with its own --pidfile', { timeout: 90_000 }, async () => {
+    const dir = freshDir();
+    const pidfile = path.join(freshDir(), 'custom.pid');
+    let pid = 0;
+    try {
+      const r = await cli(['start', '--daemonize', '--port', '0', '--data-dir', dir, '--prefork', '1', '--pidfile', pidfile]);
+      assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+      pid = Number(/started \(pid (\d+)\)/.exec(r.stdout)![1]);
+      const stop = await cli(['stop', '--data-dir', dir]);
+      assert.equal(stop.code, 0, stop.stderr);
+      await eventually(() => !isAlive(pid), 15_000);
+      const again = await cli(['stop', '--data-dir', dir]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, new RegExp(`no broker is running on data directory ${path.resolve(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    } finally {
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(path.dirname(pidfile), { recursive: true, force: true });
+    }
+  });
+});
+
 describe('cli: the data-directory lock cannot be stolen', () => {
   // A broker that is still starting (its lock taken, its broker.json not yet written) owns the directory
   // as much as a running one, even when a stale broker.json of a dead broker lies there: a third start
