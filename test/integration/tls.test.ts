@@ -49,6 +49,28 @@ async function turnedAway(broker: Broker, options: tls.ConnectionOptions): Promi
 }
 
 /**
+ * Runs test/integration/python/stomp_login.py over TLS and returns its JSON result. stomp.py before the
+ * fix of jasonrbriggs/stomp.py#450 (Debian 12 ships 8.0) reads a TLS socket in one thread while it writes
+ * CONNECT from another, which OpenSSL does not allow: now and then, mostly
+ * under load, its CONNECT never leaves (the broker answers "Connect timeout") or the write fails with
+ * an SSLError. That one client-side failure is tried once more; any other result counts as it is.
+ */
+async function stompPyOverTls(args: string[]): Promise<unknown> {
+  const run = async (): Promise<{ raced: boolean; result: unknown; error?: Error }> => {
+    try {
+      const result = JSON.parse(await runScript(PYTHON!, [scriptPath('python', 'stomp_login.py'), ...args])) as { error?: string };
+      return { raced: result.error === 'Connect timeout', result };
+    } catch (err) {
+      return { raced: /SSLError|SSLEOFError/.test((err as Error).message), result: undefined, error: err as Error };
+    }
+  };
+  let outcome = await run();
+  if (outcome.raced) outcome = await run();
+  if (outcome.error) throw outcome.error;
+  return outcome.result;
+}
+
+/**
  * Registers a suite's broker with USERS and a TLS port on fresh certificates (`clients`: CNs to make
  * client certificates for), plus the flags `args` gives; certificates and users file go afterwards.
  */
@@ -80,9 +102,8 @@ describe('TLS, password logins', () => {
   });
 
   test('stomp.py over TLS with login and passcode', { skip: PYTHON ? false : 'python3-stomp not installed', timeout: 90_000 }, async () => {
-    const line = await runScript(PYTHON!, [scriptPath('python', 'stomp_login.py'), '127.0.0.1', String(tlsPort(ctx.broker)),
-      uniqueDest('queue', 'tls'), 'alice', 'a', certs.caCert]);
-    assert.deepEqual(JSON.parse(line), { received: ['py-0', 'py-1', 'py-2'], version: '1.2' });
+    const result = await stompPyOverTls(['127.0.0.1', String(tlsPort(ctx.broker)), uniqueDest('queue', 'tls'), 'alice', 'a', certs.caCert]);
+    assert.deepEqual(result, { received: ['py-0', 'py-1', 'py-2'], version: '1.2' });
   });
 
   test('openssl s_client: CONNECT, CONNECTED, DISCONNECT with RECEIPT', { timeout: 60_000 }, async () => {
@@ -166,9 +187,9 @@ describe('TLS, client certificates as logins', () => {
   });
 
   test('stomp.py with a client certificate', { skip: PYTHON ? false : 'python3-stomp not installed', timeout: 90_000 }, async () => {
-    const line = await runScript(PYTHON!, [scriptPath('python', 'stomp_login.py'), '127.0.0.1', String(tlsPort(ctx.broker)),
-      uniqueDest('queue', 'tls'), '', '', certs.caCert, certs.clients.alice.cert, certs.clients.alice.key]);
-    assert.deepEqual(JSON.parse(line), { received: ['py-0', 'py-1', 'py-2'], version: '1.2' });
+    const result = await stompPyOverTls(['127.0.0.1', String(tlsPort(ctx.broker)), uniqueDest('queue', 'tls'), '', '',
+      certs.caCert, certs.clients.alice.cert, certs.clients.alice.key]);
+    assert.deepEqual(result, { received: ['py-0', 'py-1', 'py-2'], version: '1.2' });
   });
 
   // The plain port is unchanged: there the login is the passcode's.
