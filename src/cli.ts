@@ -22,6 +22,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = positiveInt(value);
+  if (n > 65535) throw new InvalidArgumentError('must be a port number, 0-65535');
+  return n;
+}
+
 function byteSize(value: string): number {
   const m = /^(\d+)\s*([kKmMgG]i?[bB]?)?$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('must be a size such as 8388608, 512k or 8M');
@@ -37,7 +43,7 @@ function heartbeatPair(value: string): [number, number] {
 
 interface StartOptions {
   host: string; port: number; dataDir: string; prefork: number; maxConnections: number;
-  maxFrameSize: number; heartbeat: [number, number]; prefetch: number; daemonize: boolean;
+  maxFrameSize: number; heartbeat?: [number, number]; prefetch: number; daemonize: boolean;
   pidfile?: string; logLevel: LogLevel; logPretty: boolean; maxMemory: number; offerFanout: number; config?: string;
   store: 'lmdb' | 'memory'; httpPort?: number; httpHost: string; maxDestinationMemory: number; connectTimeout: number; slowTopicBacklog: number;
   maxConnectionsPerAddress: number; sessionReuse: number; maxSubscriptions: number; maxTransactionFrames: number;
@@ -50,7 +56,7 @@ function startCommand(program: Command): void {
   program.command('start', { isDefault: true })
     .description('start the broker (the default command)')
     .option('--host <host>', 'address to listen on', d.host)
-    .option('-p, --port <port>', 'TCP port for STOMP', positiveInt, d.port)
+    .option('-p, --port <port>', 'TCP port for STOMP', port, d.port)
     .option('--data-dir <dir>', 'data directory (locked: one broker per directory)', d.dataDir)
     .option('--prefork <n>', 'idle session processes kept ready', positiveInt, d.prefork)
     .option('--max-connections <n>', 'clients served at once', positiveInt, d.maxConnections)
@@ -60,8 +66,8 @@ function startCommand(program: Command): void {
       positiveInt, d.sessionReuse)
     .option('--max-frame-size <bytes>', 'largest frame accepted (e.g. 8M)', byteSize, d.maxFrameSize)
     .option('--connect-timeout <ms>', 'time a client has to send its CONNECT frame', positiveInt, d.connectTimeoutMs)
-    .option('--heartbeat <send,receive>', 'shortest heart-beat intervals the broker agrees to, ms',
-      heartbeatPair, d.heartbeat)
+    .option('--heartbeat <send,receive>', 'shortest heart-beat intervals the broker agrees to, ms (default: 100,100)',
+      heartbeatPair)
     .option('--prefetch <n>', 'credit of client-ack subscriptions that set none (0 = unlimited)',
       positiveInt, d.defaultPrefetch)
     .option('--max-memory <bytes>', 'queued bytes in all past which the biggest producers are paused', byteSize,
@@ -80,12 +86,12 @@ function startCommand(program: Command): void {
     .addOption(new Option('--store <kind>', 'where persistent messages go').choices(['lmdb', 'memory'])
       .default(d.store))
     .option('--http-port <port>', 'management HTTP API, metrics and web console (0 picks a free port; off when absent)',
-      positiveInt)
+      port)
     .option('--http-host <host>', 'address the management HTTP server listens on', d.httpHost)
     .option('--users <file>', 'users, password hashes and permissions (see "stomp-broker user"); none = anonymous clients')
     .option('--allow-anonymous', 'without --users, accept anonymous clients on a non-loopback --host too', false)
-    .option('--ws-port <port>', 'STOMP over WebSocket on this port too, path /ws (browsers: @stomp/stompjs)', positiveInt)
-    .option('--tls-port <port>', 'STOMP over TLS on this port too (needs --tls-cert and --tls-key)', positiveInt)
+    .option('--ws-port <port>', 'STOMP over WebSocket on this port too, path /ws (browsers: @stomp/stompjs)', port)
+    .option('--tls-port <port>', 'STOMP over TLS on this port too (needs --tls-cert and --tls-key)', port)
     .option('--tls-cert <file>', 'PEM certificate (chain) of the TLS port')
     .option('--tls-key <file>', 'PEM private key of the TLS port')
     .option('--tls-ca <file>', 'PEM CA certificates: TLS clients must present a certificate one of them signed')
@@ -108,7 +114,7 @@ function startCommand(program: Command): void {
 function configOf(opts: StartOptions): BrokerConfig {
   return {
     ...DEFAULT_CONFIG, host: opts.host, port: opts.port, dataDir: opts.dataDir, prefork: Math.max(1, opts.prefork),
-    maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat,
+    maxConnections: opts.maxConnections, maxFrameSize: opts.maxFrameSize, heartbeat: opts.heartbeat ?? DEFAULT_CONFIG.heartbeat,
     defaultPrefetch: opts.prefetch, logLevel: opts.logLevel, logPretty: opts.logPretty, memoryHighWatermark: opts.maxMemory,
     destinationMemory: opts.maxDestinationMemory, topicDropWatermark: opts.slowTopicBacklog,
     offerFanout: Math.max(1, opts.offerFanout), configFile: opts.config ?? '', store: opts.store,
