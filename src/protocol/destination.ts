@@ -73,6 +73,13 @@ const AMQ_QUEUE_PREFIX = '/amq/queue/';
  */
 export function resolveDestination(named: string): string {
   checkDestination(named);
+  const resolved = aliasOf(named);
+  if (resolved !== named) checkDestination(resolved); // the /topic/ limits hold however a topic is named
+  return resolved;
+}
+
+/** `named` with RabbitMQ's aliases resolved; throws for the forms this broker does not have. */
+function aliasOf(named: string): string {
   const unknown = (what: string): never => {
     throw fail('BAD_DESTINATION', 'Unknown destination', `${what} Destinations here are /queue/NAME (or any name `
       + 'not starting with /topic/), /topic/NAME, /temp-queue/NAME, /exchange/amq.topic/KEY and /amq/queue/NAME.');

@@ -163,3 +163,11 @@ describe('resolveDestination', () => {
     }
   });
 });
+
+describe('resolveDestination: limits', () => {
+  // A topic named through RabbitMQ's exchange form is held to the /topic/ word limit too.
+  test('/exchange/amq.topic/ with more words than a topic may have → BAD_DESTINATION', () => {
+    const key = Array.from({ length: MAX_DESTINATION_WORDS + 1 }, () => 'w').join('.');
+    assert.throws(() => resolveDestination(`/exchange/amq.topic/${key}`), (err: StompError) => err.code === 'BAD_DESTINATION');
+  });
+});
