@@ -13,6 +13,9 @@ import type { InFlight, Queue } from './queue.js';
 import { Refusal, type RouterCore } from './router-core.js';
 import { toStored } from './stored.js';
 
+/** The longest delay a Node timer keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** In-flight messages by id, and everything that settles them. */
 export class Settlement {
   /** The queue of every message granted to a client-mode consumer and not yet settled. */
@@ -26,7 +29,8 @@ export class Settlement {
 
   /** Records a message granted to a client-mode subscription; its ack timeout starts now. */
   hold(sub: HubSubscription, queue: Queue, held: HeldMessage): void {
-    const timeout = sub.ackTimeoutMs || queue.policy.ackTimeoutMs;
+    // Node fires a timer of more than 2^31-1 ms (~24.8 days) at once: a longer ack timeout is that long.
+    const timeout = Math.min(sub.ackTimeoutMs || queue.policy.ackTimeoutMs, MAX_TIMER_MS);
     const id = held.wire.id;
     const timer = timeout > 0 ? setTimeout(() => this.ackTimedOut(id), timeout) : null;
     queue.inflight.set(id, { held, holder: sub, timer });

@@ -1,5 +1,6 @@
 /** Settlement: ACK, NACK, session loss, dead letters, ack timeouts and back-off. */
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/hub/policy.js';
 import {
@@ -211,6 +212,20 @@ describe('Router: timers and flow control', () => {
     // a late ACK of the revoked delivery changes nothing
     await router.ack(s, [o.msg.id]);
     assert.equal(row(router, '/queue/slow').delivered, 0);
+  });
+
+  // Node fires a timer longer than 2^31-1 ms at once: an ack timeout of months must not revoke at once.
+  test('an ack timeout past what a timer holds does not fire at once', async () => {
+    const { router } = await makeRouter();
+    const s = fakeSession();
+    router.subscribe(s, 1, '/queue/patient', 'client', 0, 9_999_999_999, '');
+    await publish(router, '/queue/patient', 'm');
+    const [o] = takeOffers(s);
+    router.claim(s, o.offer, 1);
+    await sleep(100); // guard window: an overflowed timer fires after 1 ms
+    assert.deepEqual(messagesOf(s, 'revoke'), []);
+    assert.equal(row(router, '/queue/patient').inFlight, 1);
+    router.dropSession(s); // its timer goes with it
   });
 
   // With a back-off policy a NACKed message waits (counted in depth) before it is offered again.
