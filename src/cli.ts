@@ -246,8 +246,7 @@ function statusCommand(program: Command): void {
         process.exit(1);
       }
       const status = await askStatus(info.busPath);
-      process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
-      process.exit(0);
+      writeAndExit(process.stdout, opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status), 0);
     });
 }
 
@@ -262,10 +261,14 @@ function reloadCommand(program: Command): void {
         process.exit(1);
       }
       const reply = await askReload(info.busPath);
-      const out = reply.ok ? process.stdout : process.stderr;
-      out.write(reply.message.split('\n').map((line) => `stomp-broker: ${line}\n`).join(''));
-      process.exit(reply.ok ? 0 : 1);
+      writeAndExit(reply.ok ? process.stdout : process.stderr,
+        reply.message.split('\n').map((line) => `stomp-broker: ${line}\n`).join(''), reply.ok ? 0 : 1);
     });
+}
+
+/** Exits once `text` is written: a pipe (`status --json | jq`) takes it in chunks, and exit would cut it. */
+function writeAndExit(stream: NodeJS.WriteStream, text: string, code: number): void {
+  stream.write(text, () => process.exit(code));
 }
 
 function formatStatus(s: BrokerStatus): string {

@@ -5,8 +5,8 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  BROKER_BIN, connectStomp, eventually, freshDir, isAlive, REPO_ROOT, sendConfirmed, startBroker, subscribe, uniqueDest,
-  useBroker,
+  BROKER_BIN, connectStomp, encodeFrame, eventually, freshDir, isAlive, REPO_ROOT, sendConfirmed, startBroker, subscribe,
+  uniqueDest, useBroker,
 } from '../helpers/broker.js';
 
 interface CliResult {
@@ -62,6 +62,24 @@ describe('cli', () => {
     assert.ok(row, `${dest} listed`);
     assert.equal(row.kind, 'queue');
     assert.equal(row.depth, 2);
+    c.close();
+  });
+
+  // Through a pipe the output leaves in 64 KiB chunks: all of it arrives before the command exits.
+  test('status --json through a pipe is whole past 64 KiB', async () => {
+    const c = await connectStomp(ctx.broker.port);
+    const dests = Array.from({ length: 400 }, (_, i) => `${uniqueDest('queue', 'pipe')}-${i}-${'x'.repeat(100)}`);
+    await c.send(Buffer.concat(dests.map((d) => encodeFrame('SEND', { destination: d }, 'x'))));
+    await sendConfirmed(c, dests[0], 'last');
+    // A reader that starts late, as a pipeline's next command may: the pipe fills and the rest waits.
+    const r = await new Promise<CliResult>((resolve) => {
+      execFile('sh', ['-c', `"${process.execPath}" "${BROKER_BIN}" status --json --data-dir "${ctx.broker.dataDir}" | (sleep 1; cat)`],
+        { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.length > 65_536, `${r.stdout.length} bytes`);
+    const names = new Set((JSON.parse(r.stdout) as { destinations: { name: string }[] }).destinations.map((d) => d.name));
+    for (const d of dests) assert.ok(names.has(d), `${d} listed`);
     c.close();
   });
 
