@@ -7,6 +7,7 @@
  */
 import { REPLY_QUEUE_PREFIX, TEMP_QUEUE_PREFIX, isTempQueue } from '../protocol/destination.js';
 import type { SessionContext } from './context.js';
+import { requireSubscriptionRoom } from './handlers/common.js';
 
 /** The public (hub-side) name of this connection's temporary queue `dest`, or `dest` itself. */
 export function resolveTemp(ctx: SessionContext, dest: string): string {
@@ -25,6 +26,7 @@ export function replyTo(ctx: SessionContext, value: string): string {
   const dest = resolveTemp(ctx, value);
   const { state } = ctx;
   if (!state.subscriptions.has(value)) {
+    requireSubscriptionRoom(ctx);
     const key = state.newSubscriptionKey();
     state.addSubscription({
       id: value, key, dest, alias: value, ack: 'auto', prefetch: 0, claims: 0, passedEpoch: -1, unacked: new Map(), closed: false,

@@ -158,3 +158,18 @@ describe('SEND: errors (nothing reaches the hub)', () => {
     assert.deepEqual(ctx.state.transactions.get('t')!.ops, []);
   });
 });
+
+describe('SEND: reply-to a temporary queue', () => {
+  // Each temporary queue named in reply-to subscribes the sender: it counts against --max-subscriptions,
+  // and past it the SEND gets an ERROR like a SUBSCRIBE would (the hub used to refuse the bus message).
+  test('reply-to temporary queues count as subscriptions; past the limit → RESOURCE_LIMIT', () => {
+    const ctx = fakeContext({ config: { maxSubscriptions: 2 } });
+    handleSend(frame('SEND', { destination: '/queue/requests', 'reply-to': '/temp-queue/a' }, 'q1'), ctx);
+    handleSend(frame('SEND', { destination: '/queue/requests', 'reply-to': '/temp-queue/a' }, 'q2'), ctx);
+    handleSend(frame('SEND', { destination: '/queue/requests', 'reply-to': '/temp-queue/b' }, 'q3'), ctx);
+    assert.equal(ctx.state.subscriptions.size, 2);
+    throwsStomp(() => handleSend(frame('SEND', { destination: '/queue/requests', 'reply-to': '/temp-queue/c' }, 'q4'), ctx),
+      'RESOURCE_LIMIT', 'Too many subscriptions');
+    assert.equal(ctx.messages.filter((m) => m.t === 'publish').length, 3, 'the refused SEND published nothing');
+  });
+});

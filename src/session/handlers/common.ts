@@ -63,3 +63,11 @@ export function receiptOnly(frame: Frame, ctx: SessionContext): void {
   const rid = ctx.receiptFor(frame);
   if (rid) ctx.bus({ t: 'sync', rid });
 }
+
+/** Throws RESOURCE_LIMIT when the connection holds its most subscriptions (temporary queues' count too). */
+export function requireSubscriptionRoom(ctx: SessionContext): void {
+  if (ctx.state.subscriptions.size >= ctx.config.maxSubscriptions) {
+    throw fail('RESOURCE_LIMIT', 'Too many subscriptions',
+      `A connection may hold at most ${ctx.config.maxSubscriptions} subscriptions at once.`);
+  }
+}

@@ -12,7 +12,7 @@ import {
 import type { SessionContext } from '../context.js';
 import { resolveTemp } from '../temp-queues.js';
 import type { Subscription } from '../state.js';
-import { requireRight } from './common.js';
+import { requireRight, requireSubscriptionRoom } from './common.js';
 
 /**
  * The durable subscription a SUBSCRIBE to topic `dest` asks for, '' for none: ActiveMQ's
@@ -53,10 +53,7 @@ export function handleSubscribe(frame: Frame, ctx: SessionContext): void {
   if (state.subscriptions.has(id)) {
     throw fail('DUPLICATE_SUBSCRIPTION', 'Duplicate subscription', `Subscription id '${id}' is already in use.`);
   }
-  if (state.subscriptions.size >= ctx.config.maxSubscriptions) {
-    throw fail('RESOURCE_LIMIT', 'Too many subscriptions',
-      `A connection may hold at most ${ctx.config.maxSubscriptions} subscriptions at once.`);
-  }
+  requireSubscriptionRoom(ctx);
   const ack = ackModeHeader(frame);
   const prefetch = prefetchHeader(frame, ack === 'auto' ? 0 : ctx.config.defaultPrefetch);
   const ackTimeoutMs = integerHeader(frame, HEADER_ACK_TIMEOUT, 0);
