@@ -3,6 +3,7 @@
  * messages until they are due, the messages in flight and the consumers, and picks who is offered
  * the next message (round robin among consumers with credit).
  */
+import { DueHeap } from './due-heap.js';
 import type { HeldMessage, HubSubscription } from './model.js';
 import type { DestinationPolicy } from './policy.js';
 import { ReadyList } from './ready-list.js';
@@ -19,7 +20,7 @@ export interface InFlight {
 export class Queue {
   readonly ready = new ReadyList();
   /** Messages waiting for their `deliverAt`, soonest first. */
-  private readonly delayed: HeldMessage[] = [];
+  private readonly delayed = new DueHeap();
   /** Messages no consumer's selector selects: set aside (not blocking the rest) until the consumers change. */
   private parked: HeldMessage[] = [];
   private delayTimer: NodeJS.Timeout | null = null;
@@ -99,7 +100,7 @@ export class Queue {
 
   /** Up to `n` of the messages not ready now, left in place: those set aside, then delayed ones by due time. */
   upcomingAside(n: number): HeldMessage[] {
-    return this.parked.slice(0, n).concat(this.delayed.slice(0, Math.max(0, n - this.parked.length)));
+    return this.parked.slice(0, n).concat(this.delayed.upcoming(n - this.parked.length));
   }
 
   /**
@@ -115,7 +116,7 @@ export class Queue {
       out.push(held);
     }
     const aside = this.parked.splice(0, max - out.length);
-    const delayed = this.delayed.splice(0, max - out.length - aside.length);
+    const delayed = this.delayed.take(max - out.length - aside.length);
     for (const held of [...aside, ...delayed]) {
       this.storedBytes -= held.bytes;
       out.push(held);
@@ -133,7 +134,7 @@ export class Queue {
 
   /** Removes every ready and delayed message (a durable subscription ended). */
   drain(): HeldMessage[] {
-    const all = this.ready.drain().concat(this.delayed.splice(0), this.parked.splice(0));
+    const all = this.ready.drain().concat(this.delayed.drain(), this.parked.splice(0));
     this.storedBytes = 0;
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = null;
@@ -173,26 +174,23 @@ export class Queue {
   }
 
   private schedule(held: HeldMessage): void {
-    // Sorted insert: delayed sets are small next to ready ones, and this keeps `due` trivial.
-    let i = this.delayed.length;
-    while (i > 0 && this.delayed[i - 1].deliverAt > held.deliverAt) i--;
-    this.delayed.splice(i, 0, held);
-    if (i === 0) this.armTimer();
+    this.delayed.push(held);
+    if (this.delayed.peek() === held) this.armTimer();
   }
 
   private armTimer(): void {
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = null;
     if (this.delayed.length === 0) return;
-    const wait = Math.max(0, this.delayed[0].deliverAt - Date.now());
+    const wait = Math.max(0, this.delayed.peek()!.deliverAt - Date.now());
     this.delayTimer = setTimeout(() => this.due(), Math.min(wait, 2 ** 31 - 1));
     this.delayTimer.unref();
   }
 
   private due(): void {
     const now = Date.now();
-    while (this.delayed.length > 0 && this.delayed[0].deliverAt <= now) {
-      this.ready.restore(this.delayed.shift()!);
+    while (this.delayed.length > 0 && this.delayed.peek()!.deliverAt <= now) {
+      this.ready.restore(this.delayed.pop()!);
     }
     this.armTimer();
     this.onDue(this);
