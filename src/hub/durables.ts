@@ -3,7 +3,7 @@
  * subscriber is away (ActiveMQ's `activemq.subscriptionName`, RabbitMQ's `durable:true`). The
  * registrations are kept in the store's metadata, so they survive restarts.
  */
-import { TopicTrie } from '../protocol/destination.js';
+import { DURABLE_QUEUE_PREFIX, TopicTrie } from '../protocol/destination.js';
 import type { QueueStore } from '../store/store.js';
 
 /** One durable subscription: its name, the topic (or pattern) it follows and the queue it fills. */
@@ -14,8 +14,6 @@ export interface DurableBinding {
 }
 
 const DURABLES_META = 'durable-subscriptions';
-/** Prefix of a durable subscription's queue name; no client can name such a queue (no leading `/`). */
-const DURABLE_QUEUE_PREFIX = 'durable:';
 
 /** The durable subscriptions, by name, by queue and by topic pattern. */
 export class DurableSubscriptions {

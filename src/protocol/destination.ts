@@ -12,6 +12,8 @@ export const TOPIC_PREFIX = '/topic/';
 export const TEMP_QUEUE_PREFIX = '/temp-queue/';
 /** What a temporary queue is called for everyone else (a `reply-to` header is rewritten to it). */
 export const REPLY_QUEUE_PREFIX = '/reply-queue/';
+/** Prefix of a durable subscription's own queue: the broker's name, never a client's destination. */
+export const DURABLE_QUEUE_PREFIX = 'durable:';
 /** Longest destination accepted, in characters (RabbitMQ allows 255 bytes for a routing key). */
 export const MAX_DESTINATION_LENGTH = 1024;
 /** Most dot-separated words in a topic name or pattern. */
@@ -94,6 +96,8 @@ function aliasOf(named: string): string {
     unknown(`'${named}': this broker has one exchange, amq.topic (its /topic/ destinations).`);
   }
   if (named.startsWith('/temp-topic/')) unknown(`'${named}': temporary topics are not supported.`);
+  // A durable subscription's queue is reached through its SUBSCRIBE, whose rights (admin) it checks.
+  if (named.startsWith(DURABLE_QUEUE_PREFIX)) unknown(`'${named}': names starting with ${DURABLE_QUEUE_PREFIX} are the broker's own.`);
   return named;
 }
 

@@ -156,8 +156,9 @@ describe('resolveDestination', () => {
   });
 
   // Forms this broker does not have are refused, not turned into a queue nobody reads.
-  test('another exchange, an empty key or queue name, and /temp-topic/ are refused', () => {
-    for (const bad of ['/exchange/amq.direct/k', '/exchange/logs', '/exchange/amq.topic/', '/amq/queue/', '/temp-topic/t']) {
+  test('another exchange, an empty key or queue name, /temp-topic/ and a durable subscription\'s queue are refused', () => {
+    for (const bad of ['/exchange/amq.direct/k', '/exchange/logs', '/exchange/amq.topic/', '/amq/queue/', '/temp-topic/t',
+      'durable:cid:sub']) {
       assert.throws(() => resolveDestination(bad), (err: StompError) => err.code === 'BAD_DESTINATION'
         && err.message === 'Unknown destination' && err.detail.includes(bad), bad);
     }

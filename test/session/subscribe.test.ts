@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { SubscribeMsg, UnsubscribeMsg } from '../../src/ipc/contract.js';
 import { handleSubscribe, handleUnsubscribe } from '../../src/session/handlers/subscribe.js';
 import {
-  addSubscription, deliver, type FakeContext, fakeContext, frame, receiptOf, throwsStomp,
+  addSubscription, deliver, type FakeContext, fakeContext, frame, FULL_ACCESS, receiptOf, throwsStomp,
 } from './fake-context.js';
 
 function subscribeMsg(ctx: FakeContext, i = 0): SubscribeMsg {
@@ -118,6 +118,14 @@ describe('SUBSCRIBE: durable topic subscriptions', () => {
   test('activemq.subscriptionName → "<client-id>:<name>"', () => {
     assert.equal(durableOf({ 'activemq.subscriptionName': 'feed' }, 'c1'), 'c1:feed');
     assert.equal(durableOf({ 'activemq.subscriptionName': 'feed' }), 'feed');
+  });
+
+  // With a users file the login scopes the name: another user naming it gets a subscription of his own.
+  test('a logged-in user\'s durable names start with the login', () => {
+    const ctx = fakeContext({ access: { ...FULL_ACCESS, user: { name: 'alice', grants: FULL_ACCESS.user.grants } } });
+    ctx.state.clientId = 'c1';
+    handleSubscribe(frame('SUBSCRIBE', { destination: '/topic/news', id: 'sub-1', 'activemq.subscriptionName': 'feed' }), ctx);
+    assert.equal(subscribeMsg(ctx).durable, 'alice/c1:feed');
   });
 
   // RabbitMQ: durable:true (or persistent:true) with auto-delete:false, named by the id and the topic.

@@ -20,7 +20,9 @@ import { requireRight, requireSubscriptionRoom } from './common.js';
  * `auto-delete:false`, named by `id` and `dest` together.
  */
 function durableName(frame: Frame, ctx: SessionContext, id: string, dest: string): string {
-  const scope = ctx.state.clientId ? `${ctx.state.clientId}:` : '';
+  // Scoped by the login too: another user cannot take over, or end, a subscription by naming it.
+  const user = ctx.state.access?.user.name ?? '';
+  const scope = (user ? `${user}/` : '') + (ctx.state.clientId ? `${ctx.state.clientId}:` : '');
   const activemq = frame.headers[HEADER_ACTIVEMQ_SUBSCRIPTION_NAME];
   if (activemq !== undefined && activemq !== '') return scope + activemq;
   const durable = booleanHeader(frame, HEADER_DURABLE, false) || booleanHeader(frame, HEADER_PERSISTENT, false);
