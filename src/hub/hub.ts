@@ -145,7 +145,7 @@ export class Hub {
       this.listener = new Listener({
         host: config.host, port: config.port, tlsPort: config.tlsPort, wsPort: config.wsPort, maxConnections: config.maxConnections,
         maxPerAddress: config.maxConnectionsPerAddress, maxHeadBytes: config.maxFrameSizeBeforeConnect,
-        connectTimeoutMs: config.connectTimeoutMs,
+        connectTimeoutMs: config.connectTimeoutMs, loopbackOriginsOnly: !config.usersFile,
       }, (socket, head, transport, address) => this.pool.handoff(socket, head, transport, address));
       await this.listener.listen();
       await this.startHttp();

@@ -32,6 +32,11 @@ export interface ListenerOptions {
   maxHeadBytes: number;
   /** The first frame must have ended by then, ms. */
   connectTimeoutMs: number;
+  /**
+   * WebSocket upgrades from a browser page are taken only from loopback origins: without a users file
+   * every client has every right, and any web site a developer visits could otherwise use the broker.
+   */
+  loopbackOriginsOnly: boolean;
 }
 
 /** How long a refused socket may take to read its ERROR before it is destroyed, ms. */
@@ -139,7 +144,7 @@ export class Listener {
     this.total++;
     this.perAddress.set(address, mine + 1);
     if (transport === 'tls') this.accept(socket, Buffer.alloc(0), 'tls', address);
-    else if (transport === 'ws') this.readHead(socket, address, UPGRADE_HEAD);
+    else if (transport === 'ws') this.readHead(socket, address, this.options.loopbackOriginsOnly ? LOOPBACK_UPGRADE_HEAD : UPGRADE_HEAD);
     else this.readHead(socket, address, FRAME_HEAD);
   }
 
@@ -198,7 +203,7 @@ export class Listener {
 
 /** Why the hub turned a socket away before handing it over. */
 interface Refusal {
-  kind: 'too-large' | 'timeout' | 'not-websocket' | 'not-found';
+  kind: 'too-large' | 'timeout' | 'not-websocket' | 'not-found' | 'foreign-origin';
   limit: number;
 }
 
@@ -239,11 +244,33 @@ const UPGRADE_HEAD: HeadRule = {
     return /^GET \/ws(\?[^ ]*)? HTTP\/1\.1\r\n/.test(text) ? null : { kind: 'not-found', limit: 0 };
   },
   refuse: (socket, why) => {
-    if (why.kind === 'timeout') httpAnswer(socket, 408, 'Request Timeout', `No request within ${why.limit} ms.`);
+    if (why.kind === 'foreign-origin') {
+      httpAnswer(socket, 403, 'Forbidden', 'This broker has no users file (every client has every right): it takes '
+        + 'WebSocket clients from pages of loopback origins only. Start it with --users to serve other origins.');
+    } else if (why.kind === 'timeout') httpAnswer(socket, 408, 'Request Timeout', `No request within ${why.limit} ms.`);
     else if (why.kind === 'too-large') httpAnswer(socket, 431, 'Request Header Fields Too Large', `At most ${why.limit} bytes.`);
     else if (why.kind === 'not-found') httpAnswer(socket, 404, 'Not Found', 'STOMP over WebSocket is served at /ws.');
     else httpAnswer(socket, 426, 'Upgrade Required', 'This port serves STOMP over WebSocket: connect a WebSocket client to /ws.', true);
   },
+};
+
+/** Whether a browser's Origin header names a page served from this machine (or there is none: not a browser). */
+export function loopbackOrigin(head: string): boolean {
+  const m = /^origin:[ \t]*([^\r]*?)[ \t]*\r$/im.exec(head);
+  if (!m) return true;
+  let host: string;
+  try {
+    host = new URL(m[1]).hostname;
+  } catch {
+    return false; // "null" (a file or sandboxed page) and anything unparsable
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** UPGRADE_HEAD for a broker without users: a page of another origin is refused (see ListenerOptions). */
+const LOOPBACK_UPGRADE_HEAD: HeadRule = {
+  ...UPGRADE_HEAD,
+  check: (head) => UPGRADE_HEAD.check(head) ?? (loopbackOrigin(head.toString('latin1')) ? null : { kind: 'foreign-origin', limit: 0 }),
 };
 
 /** A plain HTTP answer and a close. */

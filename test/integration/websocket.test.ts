@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { WebSocket } from 'ws';
 import { call, managementUrl } from '../helpers/management.js';
 import {
   type Broker, connectStomp, encodeFrame, isAlive, RawClient, receiptId, sendConfirmed, sessionPidOf, subscribe,
@@ -168,6 +169,25 @@ describe('STOMP over WebSocket', () => {
       + 'Sec-WebSocket-Version: 13\r\n\r\n'), /^HTTP\/1\.1 400 /);
     const ws = await connectWs(ctx.broker);
     await ws.disconnect();
+  });
+
+  // Without a users file every client has every right: a page of another web site open in the
+  // developer's browser must not reach the broker; pages served from this machine (the examples) may.
+  test('anonymous broker: an upgrade from a foreign page origin gets 403; a loopback origin is served', async () => {
+    const port = wsPort(ctx.broker);
+    const upgrade = (origin: string) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\n`
+      + 'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    for (const origin of ['http://evil.example', 'null', 'http://127.0.0.1.evil.example']) {
+      assert.match(await rawHttp(port, upgrade(origin)), /^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*--users/, origin);
+    }
+    for (const origin of ['http://localhost:8000', 'http://127.0.0.1:8000', 'http://[::1]:8000']) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['v12.stomp'], { origin });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.terminate();
+    }
   });
 
   test('a client that offers no STOMP subprotocol is served too', async () => {
