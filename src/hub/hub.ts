@@ -366,6 +366,7 @@ export class Hub {
    * to the pool for the next client.
    */
   private endClient(old: HubSession, peer: Peer): HubSession {
+    old.ended = true;
     this.router.dropSession(old);
     this.drainWaiters.get(old)?.();
     const next = this.register(old.id, old.pid, peer);
@@ -377,10 +378,16 @@ export class Hub {
     return next;
   }
 
-  /** Decides a login (the gatekeeper) and answers it in order with the session's other requests. */
+  /**
+   * Decides a login (the gatekeeper). No other request comes before its answer, so it is not chained
+   * with them: a client that leaves while its failed login waits out the failure delay (up to 64 times
+   * --auth-failure-delay, behind its address's earlier attempts) frees its session and connection slot
+   * at once, and the throttle goes on timing the attempts of that address all the same.
+   */
   private login(session: HubSession, m: AuthMsg): void {
     const origin = this.pool.clientOf(session.id) ?? { address: '', tls: false };
-    const work = this.gate.login(session, m, origin).then((access) => {
+    void this.gate.login(session, m, origin).then((access) => {
+      if (session.ended) return;
       if (!access) {
         this.log.info('login refused', {
           event: 'login-refused', session: session.id, sessionPid: session.pid, remote: origin.address,
@@ -388,8 +395,9 @@ export class Hub {
         });
       }
       session.send({ t: 'auth-reply', access });
+    }, (err: Error) => {
+      if (!session.ended) this.reject(session, 0, err);
     });
-    this.complete(session, work, 0);
   }
 
   /** Ends the subscriptions a reload no longer allows; the client gets ERROR naming the right. */

@@ -26,6 +26,11 @@ export interface HubSession {
   connectedAt?: number;
   /** Requests whose answer waits for the store, so answers leave in request order. */
   pending: Promise<void> | null;
+  /**
+   * Its client ended and the session went back to the pool: a login answer still on its way (the
+   * failure delay) is not for the session's next client, and is dropped.
+   */
+  ended?: boolean;
 }
 
 /** The hub's view of one subscription of one session. */

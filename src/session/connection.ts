@@ -19,6 +19,9 @@ export class Connection {
   private version: StompVersion = '1.0';
   private lastRead = Date.now();
   private lastWrite = Date.now();
+  /** Bytes read while the login is checked (see holdForLogin); null when not holding. */
+  private held: Buffer[] | null = null;
+  private heldBytes = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pausedBy = new Set<PauseReason>();
   private closing = false;
@@ -49,7 +52,14 @@ export class Connection {
     });
     link.onData = (chunk) => {
       this.lastRead = Date.now();
-      if (!this.closing) this.parser.push(chunk);
+      if (this.closing) return;
+      if (this.held) {
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        if (this.heldBytes > this.config.maxFrameSizeBeforeConnect) this.setPaused('login', true);
+        return;
+      }
+      this.parser.push(chunk);
     };
     link.onDrain = () => this.drained();
     link.onEnd = () => this.onPeerEnd();
@@ -164,6 +174,27 @@ export class Connection {
 
   private silentFor(ms: number): boolean {
     return Date.now() - this.lastRead > ms;
+  }
+
+  /**
+   * While the hub checks the login: bytes that arrive are kept unparsed (they are parsed once CONNECTED
+   * has set the limits that apply after it), up to the pre-CONNECT frame limit, past which reading
+   * stops. Reading on until then lets a client that leaves be seen to leave (a failed login may wait
+   * long on the hub's failure delay). `false` parses what was kept and reads on.
+   */
+  holdForLogin(on: boolean): void {
+    if (on) {
+      this.held ??= [];
+      return;
+    }
+    const chunks = this.held ?? [];
+    this.held = null;
+    this.heldBytes = 0;
+    this.setPaused('login', false);
+    for (const chunk of chunks) {
+      if (this.closing) break;
+      this.parser.push(chunk);
+    }
   }
 
   /** Pauses reading for `reason` until every reason is lifted. */

@@ -25,6 +25,8 @@ type Bus = BusPeer<HubToSession, SessionToHub>;
 const BUS_BACKLOG_LIMIT = 8 * 1024 * 1024;
 /** Longest a client that ended its side waits for the answers to its last frames. */
 const PEER_END_GUARD_MS = 30_000;
+/** The same while its login is still unanswered. */
+const PEER_END_LOGIN_GUARD_MS = 2_000;
 /** Longest an ERROR waits for the RECEIPTs of the frames before it. */
 const FAIL_ORDER_GUARD_MS = 10_000;
 /** Most message ids one folded ACK to the hub carries. */
@@ -174,13 +176,13 @@ export class Session implements SessionContext {
     // DISCONNECT was the last frame that counts, or an ERROR is on its way.
     if (this.closeAfterRid || this.draining || this.failing) return;
     if (this.state.pendingConnect) {
-      // Bounded: reading stops at CONNECT, so only what was read with it can wait here.
+      // Bounded: what was read with CONNECT (later bytes are held unparsed, see Connection.holdForLogin).
       this.early.push(frame);
       return;
     }
     const err = processFrame(frame, this);
     if (err) this.failInOrder(err, frame);
-    if (this.state.pendingConnect) this.conn.setPaused('login', true);
+    if (this.state.pendingConnect) this.conn.holdForLogin(true);
     if (this.hub.backlog > BUS_BACKLOG_LIMIT) this.conn.setPaused('bus', true);
   }
 
@@ -202,13 +204,16 @@ export class Session implements SessionContext {
     }
     // CONNECTED first, as if the client had waited for it before sending the bad bytes.
     if (earlyError) return this.conn.fail(earlyError.err, earlyError.partial);
-    this.conn.setPaused('login', false);
+    this.conn.holdForLogin(false);
     this.closeIfSettled();
   }
 
   private peerEnded(): void {
     if (this.peerEnd) return;
-    this.peerEnd = setTimeout(() => this.conn.close(), PEER_END_GUARD_MS);
+    // A login not answered soon is one the hub is slowing down (failed attempts from the address):
+    // a client that left does not hold its session and connection slot for the whole delay.
+    const guard = this.state.pendingConnect ? PEER_END_LOGIN_GUARD_MS : PEER_END_GUARD_MS;
+    this.peerEnd = setTimeout(() => this.conn.close(), guard);
     this.closeIfSettled();
   }
 

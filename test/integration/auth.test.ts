@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  brokerStatus, connectStomp, encodeFrame, RawClient, sendConfirmed, uniqueDest, useBroker,
+  brokerStatus, connectStomp, encodeFrame, eventually, RawClient, sendConfirmed, uniqueDest, useBroker,
 } from '../helpers/broker.js';
 import { PERL_STOMP, PYTHON, runScript, scriptPath } from '../helpers/scripts.js';
 import { removeUsers, usersPath, writeUsers } from '../helpers/users.js';
@@ -121,5 +121,28 @@ describe('logins with --users', () => {
     assert.equal((await bob.expectFrame('MESSAGE')).body.toString(), 'for bob');
     await bob.disconnect();
     await alice.disconnect();
+  });
+});
+
+describe('failed logins of clients that left', () => {
+  const usersFile = usersPath();
+  before(() => writeUsers(USERS, usersFile));
+  after(() => removeUsers(usersFile));
+  // A long failure delay: each failed attempt from an address waits behind the ones before it.
+  const ctx = useBroker({
+    args: ['--users', usersFile, '--auth-failure-delay', '4000', '--max-connections', '6', '--max-connections-per-address', '0'],
+  });
+
+  // Wrong passwords fill every connection slot and their clients leave: the slots and sessions come
+  // back at once (the failure delays still run: ~4+8+16+32+64 s here), and the right password connects.
+  test('clients that leave while their failed logins wait give their slots back at once', { timeout: 90_000 }, async () => {
+    const guesses = await Promise.all(Array.from({ length: 6 }, () => connectWith(ctx.broker.port, 'alice', 'wrong')));
+    await eventually(async () => (await brokerStatus(ctx.broker)).connections === 6);
+    for (const g of guesses) g.close();
+    // Before, they came back one per failure delay (4 s, then 8 s, 16 s, ...).
+    await eventually(async () => (await brokerStatus(ctx.broker)).connections === 0, 10_000);
+    const more = await Promise.all(Array.from({ length: 6 }, () => connectWith(ctx.broker.port, 'bob', 'wrong')));
+    await eventually(async () => (await brokerStatus(ctx.broker)).connections === 6);
+    for (const g of more) g.close();
   });
 });

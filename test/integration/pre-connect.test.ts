@@ -83,6 +83,20 @@ describe('before CONNECT', () => {
     await consumer.disconnect();
   });
 
+  // Bytes that arrive while the login is checked are parsed under the limits of after CONNECTED: a
+  // 1 MiB SEND pipelined behind CONNECT is no "Frame too large" (the pre-CONNECT limit is 64 KiB).
+  test('a 1 MiB SEND pipelined behind CONNECT is taken', async () => {
+    const dest = uniqueDest('queue', 'big-behind');
+    const c = await RawClient.connect(ctx.broker.port);
+    await c.send(Buffer.concat([
+      encodeFrame('CONNECT', { 'accept-version': '1.2', host: '/' }),
+      encodeFrame('SEND', { destination: dest, receipt: 'big' }, Buffer.alloc(1024 * 1024, 'b')),
+    ]));
+    await c.expectFrame('CONNECTED');
+    assert.equal((await c.expectFrame('RECEIPT')).headers['receipt-id'], 'big');
+    await c.disconnect();
+  });
+
   // The same without reading: the client closes its socket outright right after writing.
   test('SENDs behind CONNECT from a client that closes at once still reach their queue', async () => {
     const dest = uniqueDest('queue', 'closed');
