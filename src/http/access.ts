@@ -6,11 +6,15 @@
  * so that a web page whose name was rebound to 127.0.0.1 cannot drive the API from a browser.
  *
  * A password check costs one scrypt run (tens of ms on the thread pool), so a successful check is
- * remembered for a minute per credentials and users file, and at most two run at once.
+ * remembered for a minute per credentials and users file, and at most two run at once. A refused
+ * check is answered after the failure delay of STOMP logins (`--auth-failure-delay`, doubling per
+ * client address, its attempts one after another: LoginThrottle), and a user without admin on * is
+ * refused as a wrong password is, so the API confirms no password of a user it would not serve.
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { User, UserDb } from '../auth/user-db.js';
+import { LoginThrottle } from '../hub/login-throttle.js';
 import { ConcurrencyLimit } from './concurrency.js';
 
 /** Why a request is refused: its HTTP status and message. */
@@ -56,16 +60,21 @@ export function isLoopbackHost(hostHeader: string | undefined): boolean {
 export class AccessControl {
   private readonly remembered = new WeakMap<UserDb, Map<string, number>>();
   private readonly limit = new ConcurrencyLimit(MAX_CHECKS);
+  private readonly throttle: LoginThrottle;
 
   constructor(
     /** The users file as loaded now (it changes on reload), or null when there is none. */
     private readonly users: () => UserDb | null,
     /** The API listens on a loopback address: Host headers must name one. */
     private readonly loopback: boolean,
-  ) {}
+    /** Delay of a first refused check from an address, ms (doubling with each further one). */
+    failureDelayMs = 0,
+  ) {
+    this.throttle = new LoginThrottle(failureDelayMs);
+  }
 
-  /** null when the request may go on, else why not. */
-  async check(authorization: string | undefined, host: string | undefined): Promise<Denial | null> {
+  /** null when the request (from client `address`) may go on, else why not. */
+  async check(authorization: string | undefined, host: string | undefined, address = ''): Promise<Denial | null> {
     if (this.loopback && !isLoopbackHost(host)) {
       return { status: 403, message: 'the management API answers only requests for a loopback host name' };
     }
@@ -76,9 +85,11 @@ export class AccessControl {
     const key = createHash('sha256').update(authorization!).digest('base64');
     const memory = this.memoryOf(users);
     if ((memory.get(key) ?? 0) > Date.now()) return null;
-    const user = await this.limit.run(() => users.authenticate(credentials.login, credentials.password));
-    if (!user) return { status: 401, message: 'wrong user name or password' };
-    if (!isBrokerAdmin(user)) return { status: 403, message: `user "${user.name}" has no admin right on *` };
+    const admitted = await this.throttle.attempt(address, async () => {
+      const user = await this.limit.run(() => users.authenticate(credentials.login, credentials.password));
+      return user !== null && isBrokerAdmin(user);
+    });
+    if (!admitted) return { status: 401, message: 'wrong user name or password, or not a user with admin on *' };
     if (memory.size >= MAX_REMEMBERED) memory.clear();
     memory.set(key, Date.now() + REMEMBER_MS);
     return null;

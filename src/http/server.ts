@@ -28,6 +28,8 @@ export interface ManagementOptions {
   log: Logger;
   /** Serve the API without a users file on an address other hosts can reach. */
   allowAnonymous?: boolean;
+  /** Delay of a first refused login from an address, ms (as for STOMP logins); 0 = none. */
+  authFailureDelayMs?: number;
 }
 
 /** What every route module is given. */
@@ -63,7 +65,8 @@ export async function startManagement(source: BrokerSource, options: ManagementO
   const procs = new ProcSampler();
   const rates = new RateTracker(() => source.router.eachDestinationView());
   const metrics = new Metrics(source, procs);
-  const app = buildApp({ source, rates, procs, metrics, log: options.log }, new AccessControl(() => source.users(), loopback));
+  const app = buildApp({ source, rates, procs, metrics, log: options.log }, new AccessControl(() => source.users(), loopback,
+    options.authFailureDelayMs));
   await app.listen({ host: options.host, port: options.port });
   rates.start();
   source.router.storeTimer = (op, seconds, ok) => metrics.observeStore(op, seconds, ok);
@@ -87,7 +90,7 @@ export function buildApp(ctx: ApiContext, access: AccessControl): FastifyInstanc
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.addHook('onRequest', async (req, reply) => {
-    const denial = await access.check(req.headers.authorization, req.headers.host);
+    const denial = await access.check(req.headers.authorization, req.headers.host, req.socket.remoteAddress ?? '');
     if (!denial) return;
     if (denial.status === 401) reply.header('www-authenticate', `Basic realm="${REALM}", charset="UTF-8"`);
     return reply.code(denial.status).send({ statusCode: denial.status, error: STATUS_CODES[denial.status], message: denial.message });

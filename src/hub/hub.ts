@@ -449,7 +449,9 @@ export class Hub {
     const { httpPort, httpHost } = this.config;
     if (httpPort === null) return;
     // --allow-anonymous opens STOMP, never the API: without --users it stays on loopback.
-    this.http = await startManagement(this.managementSource(), { host: httpHost, port: httpPort, log: this.log });
+    this.http = await startManagement(this.managementSource(), {
+      host: httpHost, port: httpPort, log: this.log, authFailureDelayMs: this.config.authFailureDelayMs,
+    });
     const host = httpHost.includes(':') ? `[${httpHost}]` : httpHost;
     const url = `http://${host}:${this.http.port}/`;
     this.log.info(`management API, metrics and console on ${url}`, { event: 'http-listening', url });
