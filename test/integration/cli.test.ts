@@ -223,6 +223,15 @@ describe('cli: what a newcomer trips over', () => {
     }
   });
 
+  // A port out of range is named as the option's mistake, not as Node's listen error.
+  test('--port 99999 is refused as no port number', async () => {
+    const dir = freshDir();
+    const r = await cli(['start', '--port', '99999', '--data-dir', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--port <port>' argument '99999' is invalid\. must be a port number, 0-65535/);
+  });
+
   // `stop --data-dir` finds a broker started with a --pidfile of its own.
   test('stop --data-dir stops a broker started with its own --pidfile', { timeout: 90_000 }, async () => {
     const dir = freshDir();
