@@ -63,9 +63,9 @@ export class Session implements SessionContext {
    */
   private failing: { err: StompError; frame: Frame | undefined; guard: NodeJS.Timeout } | null = null;
   /**
-   * The client finished sending (half-close, or close after its last write): the frames it sent are
-   * still acted on and answered (STOMP: "previously received frames SHOULD continue to get processed"),
-   * then the connection closes. Set to the guard that closes it should that take too long.
+   * The client finished sending: the connection closes once its login is answered and the RECEIPTs it
+   * asked for are written, or when the guard set here fires. Sockets are not half open, so Node ends
+   * and closes most of them first; the guard is what frees a session whose login is slowed down.
    */
   private peerEnd: NodeJS.Timeout | null = null;
 
