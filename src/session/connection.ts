@@ -41,8 +41,6 @@ export class Connection {
   onWritable: (writable: boolean) => void = () => {};
   /** Everything written has been sent, and the connection was not past its watermark (see onWritable). */
   onDrained: () => void = () => {};
-  /** The client finished sending (TCP half-close); by default the connection closes at once. */
-  onPeerEnd: () => void = () => this.close();
 
   constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
     this.parser = new FrameParser((f) => this.frame(f), (e, partial) => this.onParseError(e, partial), {
@@ -62,7 +60,7 @@ export class Connection {
       this.parser.push(chunk);
     };
     link.onDrain = () => this.drained();
-    link.onEnd = () => this.onPeerEnd();
+    link.onEnd = () => this.close();
     link.onClose = () => this.closed();
     this.connectTimer = setTimeout(() => this.connectDeadline(), config.connectTimeoutMs);
   }
