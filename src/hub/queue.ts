@@ -8,6 +8,9 @@ import type { HeldMessage, HubSubscription } from './model.js';
 import type { DestinationPolicy } from './policy.js';
 import { ReadyList } from './ready-list.js';
 
+/** The longest delay a Node timer keeps: a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A message granted to a consumer and not yet acknowledged. */
 export interface InFlight {
   held: HeldMessage;
@@ -183,7 +186,7 @@ export class Queue {
     this.delayTimer = null;
     if (this.delayed.length === 0) return;
     const wait = Math.max(0, this.delayed.peek()!.deliverAt - Date.now());
-    this.delayTimer = setTimeout(() => this.due(), Math.min(wait, 2 ** 31 - 1));
+    this.delayTimer = setTimeout(() => this.due(), Math.min(wait, MAX_TIMER_MS));
     this.delayTimer.unref();
   }
 

@@ -9,12 +9,9 @@ import { HEADER_DEAD_LETTER_REASON, HEADER_DELIVERY_FAILURES, HEADER_FAILURE_HIS
   type Headers } from '../protocol/frame.js';
 import type { HeldMessage, HubSession, HubSubscription } from './model.js';
 import { backoffDelay, deadLetterQueue, isDeadLetterQueue } from './policy.js';
-import type { InFlight, Queue } from './queue.js';
+import { type InFlight, MAX_TIMER_MS, type Queue } from './queue.js';
 import { Refusal, type RouterCore } from './router-core.js';
 import { toStored } from './stored.js';
-
-/** The longest delay a Node timer keeps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** In-flight messages by id, and everything that settles them. */
 export class Settlement {
