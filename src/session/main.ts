@@ -27,14 +27,27 @@ const REUSE_HEAP_LIMIT = 96 * 1024 * 1024;
 /** Room in a WebSocket message beyond the frame limit (heart-beat EOLs around a frame). */
 const WS_MESSAGE_SLACK = 64 * 1024;
 
-async function joinBus(): Promise<Bus> {
+/**
+ * Says hello and waits for the hub's welcome. Resolves with the bus and what the hub sent right behind
+ * the welcome (in the same read: a `drain` of a broker stopping as this process starts), which the
+ * ClientSlot then handles: dropped, it would leave the hub waiting for `drained` until its deadline.
+ */
+async function joinBus(): Promise<{ bus: Bus; early: HubToSession[] }> {
   const bus = await connectBus<HubToSession, SessionToHub>(process.env.STOMP_BROKER_BUS ?? '', `session-${id}`);
   bus.onClose = () => process.exit(0);
+  const early: HubToSession[] = [];
   await new Promise<void>((resolve, reject) => {
-    bus.onMessage = (m) => (m.t === 'welcome' ? resolve() : reject(new Error(`expected welcome, got ${m.t}`)));
+    let welcomed = false;
+    bus.onMessage = (m) => {
+      if (welcomed) early.push(m);
+      else if (m.t === 'welcome') {
+        welcomed = true;
+        resolve();
+      } else reject(new Error(`expected welcome, got ${m.t}`));
+    };
     bus.send({ t: 'hello', v: BUS_VERSION, session: id, pid: process.pid });
   });
-  return bus;
+  return { bus, early };
 }
 
 /** The clients this process serves, one at a time. */
@@ -51,8 +64,9 @@ class ClientSlot {
   /** WebSocket upgrades; made for the first WebSocket client. */
   private ws: WebSocketDoor | null = null;
 
-  constructor(private readonly bus: Bus) {
+  constructor(private readonly bus: Bus, early: HubToSession[]) {
     bus.onMessage = (m) => this.fromHub(m);
+    for (const m of early) this.fromHub(m);
   }
 
   /** The hub's handoff: serve `socket`, unless a client is being served already. */
@@ -148,7 +162,8 @@ async function main(): Promise<void> {
   adjustHeapGrowth();
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
-  const slot = new ClientSlot(await joinBus());
+  const { bus, early } = await joinBus();
+  const slot = new ClientSlot(bus, early);
   process.on('message', (m: HandoffMsg | TlsSetupMsg, socket?: Socket) => {
     if (m?.t === 'handoff') slot.take(m, socket);
     else if (m?.t === 'tls-setup') slot.tls = new TlsDoor(m, config.connectTimeoutMs);
