@@ -191,6 +191,12 @@ export class Listener {
     this.waiting.add(socket);
     socket.on('data', onData);
     socket.once('close', () => finish('gone'));
+    // The client ended its side before its first frame did: nothing will complete it.
+    socket.once('end', () => {
+      if (done) return;
+      finish('gone');
+      socket.destroy();
+    });
     socket.resume();
   }
 }
@@ -275,9 +281,13 @@ function httpAnswer(socket: net.Socket, status: number, reason: string, text: st
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 
-/** A server that listens without reading (`pauseOnConnect`): sockets are handed to sessions unread. */
+/**
+ * A server that listens without reading (`pauseOnConnect`): sockets are handed to sessions unread. Half
+ * open: a client that ends its side right behind its frames (`printf ... | nc -N`) is still handed over
+ * and answered; the session closes the connection once it has.
+ */
 function listenOn(host: string, port: number, onSocket: (socket: net.Socket) => void): Promise<net.Server> {
-  const server = net.createServer({ pauseOnConnect: true, noDelay: true }, onSocket);
+  const server = net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, onSocket);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

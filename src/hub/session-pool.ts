@@ -230,6 +230,11 @@ export class SessionPool {
       this.waiting.splice(i, 1);
       this.onClientGone(waiting.address);
     });
+    // Sockets are half open: a client that ended its side is still served if it sent frames behind its
+    // CONNECT (they take effect), but one that sent nothing more has nothing left to act on.
+    socket.once('end', () => {
+      if (this.waiting.includes(waiting) && onlyFirstFrame(waiting.head)) socket.destroy();
+    });
     if (waiting.transport === 'tcp' && !socket.destroyed) {
       waiting.stopReading = readWhileWaiting(socket, WAITING_READ_LIMIT, (chunk) => {
         waiting.head = Buffer.concat([waiting.head, chunk]);
@@ -560,4 +565,12 @@ function profiledExecArgv(heapMb: number, dir: string): string[] {
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Whether `head` holds one frame (it ends at the first NUL) and nothing behind it but EOLs (heart-beats). */
+function onlyFirstFrame(head: Buffer): boolean {
+  const end = head.indexOf(0);
+  if (end < 0) return false;
+  for (let i = end + 1; i < head.length; i++) if (head[i] !== 0x0a && head[i] !== 0x0d) return false;
+  return true;
 }

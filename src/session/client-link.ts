@@ -45,6 +45,9 @@ export class SocketLink implements ClientLink {
 
   constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
+    // A client that half-closes after its last frame (`printf ... | nc -N`) still gets the RECEIPTs
+    // of those frames: the broker ends its side itself once they are written (see Session.peerEnded).
+    socket.allowHalfOpen = true;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => socket.destroy());

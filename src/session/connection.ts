@@ -41,6 +41,8 @@ export class Connection {
   onWritable: (writable: boolean) => void = () => {};
   /** Everything written has been sent, and the connection was not past its watermark (see onWritable). */
   onDrained: () => void = () => {};
+  /** The client finished sending (TCP half-close); by default the connection closes at once. */
+  onPeerEnd: () => void = () => this.close();
 
   constructor(private readonly link: ClientLink, private readonly config: SessionConfig) {
     this.parser = new FrameParser((f) => this.frame(f), (e, partial) => this.onParseError(e, partial), {
@@ -60,7 +62,7 @@ export class Connection {
       this.parser.push(chunk);
     };
     link.onDrain = () => this.drained();
-    link.onEnd = () => this.close();
+    link.onEnd = () => this.onPeerEnd();
     link.onClose = () => this.closed();
     this.connectTimer = setTimeout(() => this.connectDeadline(), config.connectTimeoutMs);
   }

@@ -23,6 +23,10 @@ type Bus = BusPeer<HubToSession, SessionToHub>;
 
 /** Bytes queued towards the hub past which the client socket stops being read. */
 const BUS_BACKLOG_LIMIT = 8 * 1024 * 1024;
+/** Longest a client that ended its side waits for the answers to its last frames. */
+const PEER_END_GUARD_MS = 30_000;
+/** The same while its login is still unanswered. */
+const PEER_END_LOGIN_GUARD_MS = 2_000;
 /** Longest an ERROR waits for the RECEIPTs of the frames before it. */
 const FAIL_ORDER_GUARD_MS = 10_000;
 /** Most message ids one folded ACK to the hub carries. */
@@ -58,6 +62,12 @@ export class Session implements SessionContext {
    * effect), and nothing more is read meanwhile.
    */
   private failing: { err: StompError; frame: Frame | undefined; guard: NodeJS.Timeout } | null = null;
+  /**
+   * The client finished sending (half-close, or close after its last write): the frames it sent are
+   * still acted on and answered (STOMP: "previously received frames SHOULD continue to get processed"),
+   * then the connection closes. Set to the guard that closes it should that take too long.
+   */
+  private peerEnd: NodeJS.Timeout | null = null;
 
   /** The client is past topicDropWatermark: the hub was told to send no topic message until it catches up. */
   private topicsPaused = false;
@@ -89,6 +99,7 @@ export class Session implements SessionContext {
       this.flow();
     };
     this.conn.onDrained = () => this.resumeTopics();
+    this.conn.onPeerEnd = () => this.peerEnded();
     this.conn.onClose = () => {
       this.reportEnd();
       this.onEnd(this.endedCleanly());
@@ -106,6 +117,7 @@ export class Session implements SessionContext {
   /** Releases everything this client held in the process: timers, listeners, the socket. */
   dispose(): void {
     if (this.failing) clearTimeout(this.failing.guard);
+    if (this.peerEnd) clearTimeout(this.peerEnd);
     this.hub.socket.off('drain', this.busDrained);
     this.conn.dispose();
   }
@@ -193,6 +205,23 @@ export class Session implements SessionContext {
     // CONNECTED first, as if the client had waited for it before sending the bad bytes.
     if (earlyError) return this.conn.fail(earlyError.err, earlyError.partial);
     this.conn.holdForLogin(false);
+    this.closeIfSettled();
+  }
+
+  private peerEnded(): void {
+    if (this.peerEnd) return;
+    // A login not answered soon is one the hub is slowing down (failed attempts from the address):
+    // a client that left does not hold its session and connection slot for the whole delay.
+    const guard = this.state.pendingConnect ? PEER_END_LOGIN_GUARD_MS : PEER_END_GUARD_MS;
+    this.peerEnd = setTimeout(() => this.conn.close(), guard);
+    this.closeIfSettled();
+  }
+
+  /** After the client's end: closes once its login is answered and every RECEIPT it asked for is written. */
+  private closeIfSettled(): void {
+    if (!this.peerEnd || this.failing) return;
+    if (this.state.pendingConnect || this.state.receipts.size > 0 || this.held.length > 0) return;
+    this.conn.close();
   }
 
   /** A reload changed the client's rights: its next requests are checked against the new ones. */
@@ -373,6 +402,7 @@ export class Session implements SessionContext {
     if (this.held.length > 0) this.releaseHeld();
     if (rid === this.closeAfterRid) this.conn.close();
     if (this.failing && this.state.receipts.size === 0) this.failNow();
+    this.closeIfSettled();
   }
 
   private rejected(rid: RequestId, message: string, detail: string): void {

@@ -61,6 +61,28 @@ describe('before CONNECT', () => {
     await c.disconnect();
   });
 
+  // `printf 'CONNECT...SEND...' | nc -N host port`: the client writes its frames and ends its side at
+  // once, before CONNECTED. The frames still take effect (STOMP: "previously received frames SHOULD
+  // continue to get processed"), and a client still reading gets CONNECTED and every RECEIPT, then a close.
+  test('frames sent behind CONNECT by a client that ends its side at once are processed and answered', async () => {
+    const dest = uniqueDest('queue', 'half-closed');
+    const c = await RawClient.connect(ctx.broker.port);
+    await c.send(Buffer.concat([
+      encodeFrame('CONNECT', { 'accept-version': '1.2', host: '/' }),
+      encodeFrame('SEND', { destination: dest }, 'first'),
+      encodeFrame('SEND', { destination: dest, receipt: 'r2' }, 'second'),
+      encodeFrame('DISCONNECT', { receipt: 'bye' }),
+    ]));
+    c.socket.end(); // FIN: nothing more from this client
+    await c.expectFrame('CONNECTED');
+    assert.deepEqual((await c.expectFrames('RECEIPT', 2)).map((f) => f.headers['receipt-id']), ['r2', 'bye']);
+    await c.expectClosed();
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, dest, 's');
+    assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 2)), ['first', 'second']);
+    await consumer.disconnect();
+  });
+
   // Bytes that arrive while the login is checked are parsed under the limits of after CONNECTED: a
   // 1 MiB SEND pipelined behind CONNECT is no "Frame too large" (the pre-CONNECT limit is 64 KiB).
   test('a 1 MiB SEND pipelined behind CONNECT is taken', async () => {
@@ -73,6 +95,21 @@ describe('before CONNECT', () => {
     await c.expectFrame('CONNECTED');
     assert.equal((await c.expectFrame('RECEIPT')).headers['receipt-id'], 'big');
     await c.disconnect();
+  });
+
+  // The same without reading: the client closes its socket outright right after writing.
+  test('SENDs behind CONNECT from a client that closes at once still reach their queue', async () => {
+    const dest = uniqueDest('queue', 'closed');
+    const c = await RawClient.connect(ctx.broker.port);
+    await c.send(Buffer.concat([
+      encodeFrame('CONNECT', { 'accept-version': '1.2', host: '/' }),
+      ...['a', 'b', 'c'].map((body) => encodeFrame('SEND', { destination: dest }, body)),
+    ]));
+    c.close();
+    const consumer = await connectStomp(ctx.broker.port);
+    await subscribe(consumer, dest, 's');
+    assert.deepEqual(bodies(await consumer.expectFrames('MESSAGE', 3)), ['a', 'b', 'c']);
+    await consumer.disconnect();
   });
 
   // Fifty connect-then-close cycles use up no session: the sessions are the same before and after, and

@@ -98,6 +98,19 @@ describe('receipts', () => {
     });
   }
 
+  // A client that ends its side (TCP half-close) after its last frames still gets their RECEIPTs.
+  test('RECEIPTs after the client half-closed: SEND and DISCONNECT answered, then a close', async () => {
+    const c = await connectStomp(ctx.broker.port);
+    const dest = uniqueDest('queue', 'half');
+    await c.send(Buffer.concat([
+      encodeFrame('SEND', { destination: dest, receipt: 's1', persistent: 'true' }, 'x'),
+      encodeFrame('DISCONNECT', { receipt: 'd1' }),
+    ]));
+    c.socket.end();
+    assert.deepEqual((await c.expectFrames('RECEIPT', 2)).map((f) => f.headers['receipt-id']), ['s1', 'd1']);
+    await c.expectClosed();
+  });
+
   // Receipt values are opaque: escaped characters come back as sent (1.2 escaping).
   test('receipt-id with escaped characters round-trips', async () => {
     const c = await connectStomp(ctx.broker.port);
