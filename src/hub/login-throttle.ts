@@ -3,7 +3,9 @@
  * with each recent failure from the same client address (up to 64 times the first); and once an
  * address has failed, its next attempts run one after another, each behind the previous one's delay,
  * so opening many connections does not multiply the guesses. Addresses without a recent failure are
- * never slowed. Memory is bounded: at most MAX_ADDRESSES are remembered (plus those with an attempt
+ * not slowed, but check at most PARALLEL_ATTEMPTS logins at once: a first burst of connections must
+ * not get hundreds of guesses (and as many scrypt verifications) in before the first failure counts.
+ * Memory is bounded: at most MAX_ADDRESSES are remembered (plus those with an attempt
  * under way, which --max-connections bounds), each forgotten FORGET_MS after its last failure.
  */
 
@@ -13,6 +15,14 @@ const MAX_ADDRESSES = 10_000;
 const FORGET_MS = 10 * 60_000;
 /** The delay stops doubling after this many failures (2^6 = 64 times the first delay). */
 const MAX_DOUBLINGS = 6;
+/** Logins of one address checked at once (~65 ms of scrypt each: 50 workers starting together wait < 1 s). */
+export const PARALLEL_ATTEMPTS = 4;
+
+/** The attempts of one address under way, and those waiting for one of them to finish. */
+interface AddressGate {
+  running: number;
+  queued: Array<() => void>;
+}
 
 interface AddressRecord {
   failures: number;
@@ -26,6 +36,8 @@ interface AddressRecord {
 /** Per-address back-off of failed logins. */
 export class LoginThrottle {
   private readonly byAddress = new Map<string, AddressRecord>();
+  /** Addresses with an attempt under way (bounded by --max-connections, as attempts are). */
+  private readonly gates = new Map<string, AddressGate>();
 
   constructor(
     /** Delay of a first failure, ms. */
@@ -43,20 +55,38 @@ export class LoginThrottle {
    * only after its delay. Attempts from an address that failed recently wait for the earlier ones.
    */
   async attempt(address: string, attempt: () => Promise<boolean>): Promise<boolean> {
-    const known = this.recent(address);
-    if (!known) {
-      const ok = await attempt();
-      if (!ok) {
-        const record = this.remember(address);
-        await this.inTurn(record, () => this.failed(address, record));
+    return this.gated(address, async () => {
+      // Looked up once this attempt's turn has come: a failure may have come in while it waited.
+      const known = this.recent(address);
+      if (!known) {
+        const ok = await attempt();
+        if (!ok) {
+          const record = this.remember(address);
+          await this.inTurn(record, () => this.failed(address, record));
+        }
+        return ok;
       }
-      return ok;
-    }
-    return this.inTurn(known, async () => {
-      const ok = await attempt();
-      if (!ok) await this.failed(address, known);
-      return ok;
+      return this.inTurn(known, async () => {
+        const ok = await attempt();
+        if (!ok) await this.failed(address, known);
+        return ok;
+      });
     });
+  }
+
+  /** Runs `work` once fewer than PARALLEL_ATTEMPTS attempts of `address` are under way. */
+  private async gated<T>(address: string, work: () => Promise<T>): Promise<T> {
+    let gate = this.gates.get(address);
+    if (!gate) this.gates.set(address, (gate = { running: 0, queued: [] }));
+    if (gate.running < PARALLEL_ATTEMPTS) gate.running++;
+    else await new Promise<void>((resolve) => gate.queued.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = gate.queued.shift();
+      if (next) next(); // the finished attempt's place goes to the next one
+      else if (--gate.running === 0) this.gates.delete(address);
+    }
   }
 
   /** The delay the next failure from `address` gets, ms. */

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginThrottle } from '../../src/hub/login-throttle.js';
+import { LoginThrottle, PARALLEL_ATTEMPTS } from '../../src/hub/login-throttle.js';
 
 const fail = async (): Promise<boolean> => false;
 const succeed = async (): Promise<boolean> => true;
@@ -44,6 +44,51 @@ describe('LoginThrottle', () => {
     });
     await Promise.all([attempt(1), attempt(2), attempt(3)]);
     assert.deepEqual(events, ['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+  });
+
+  // Before any failure counts, a burst of connections from one address gets at most PARALLEL_ATTEMPTS
+  // logins checked at once; every one of them is still checked, and other addresses are not held up.
+  test('an address without failures has at most PARALLEL_ATTEMPTS logins checked at once', async () => {
+    const throttle = new LoginThrottle(1);
+    let running = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    const attempt = () => throttle.attempt('10.0.0.1', async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+      return true;
+    });
+    const all = Promise.all(Array.from({ length: 10 }, attempt));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(running, PARALLEL_ATTEMPTS);
+    assert.equal(await throttle.attempt('10.0.0.2', succeed), true, 'another address goes ahead');
+    while (releases.length > 0 || running > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(await all, Array(10).fill(true));
+    assert.equal(most, PARALLEL_ATTEMPTS);
+  });
+
+  // A failure while others wait: those that start after it run one after another, behind its delay.
+  test('a failure in a burst puts the rest of the burst in line', async () => {
+    const throttle = new LoginThrottle(1);
+    const events: string[] = [];
+    const attempt = (n: number, ok: boolean) => throttle.attempt('10.0.0.1', async () => {
+      events.push(`start ${n}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      events.push(`end ${n}`);
+      return ok;
+    });
+    const results = await Promise.all([attempt(1, false), ...[2, 3, 4, 5, 6, 7].map((n) => attempt(n, false))]);
+    assert.deepEqual(results, Array(7).fill(false));
+    // 1-4 started together; 5, 6 and 7 each started only after the one before had ended.
+    const at = (e: string) => events.indexOf(e);
+    assert.ok(at('start 5') > at('end 1'));
+    assert.ok(at('start 6') > at('end 5'));
+    assert.ok(at('start 7') > at('end 6'));
   });
 
   test('failures older than ten minutes are forgotten', async () => {
