@@ -86,6 +86,15 @@ describe('web console in Chromium', { skip: noChromium }, () => {
     await worker.disconnect();
   });
 
+  // A hand-typed hash with a '%' that starts no escape is the name as typed, not a script error.
+  test('a destination hash that is no valid escape shows that name', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${managementUrl(ctx.broker)}/#/destination/%ZZ`);
+    await page.locator('h1', { hasText: '%ZZ' }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(errors, []);
+  });
+
   // The session page's button: the client gets ERROR "closed by an operator".
   test('"close session" closes the client with an ERROR', async () => {
     const victim = await connectStomp(ctx.broker.port, { login: 'to-be-closed' });

@@ -14,7 +14,16 @@ const POLL_MS = 2000;
 /** The page the hash names. */
 function pageOf(hash: string): ConsolePage {
   const dest = /^#\/destination\/(.+)$/.exec(hash);
-  if (dest) return destinationPage(decodeURIComponent(dest[1]));
+  if (dest) {
+    // A hand-typed hash may hold a stray '%' (not an escape): the name is then taken as written.
+    let name = dest[1];
+    try {
+      name = decodeURIComponent(name);
+    } catch {
+      // URIError: keep it raw
+    }
+    return destinationPage(name);
+  }
   const session = /^#\/session\/(\d+)$/.exec(hash);
   if (session) return sessionPage(Number(session[1]));
   return overviewPage();
