@@ -163,7 +163,7 @@ export class Hub {
     }
   }
 
-  /** Stops accepting, tells every client the broker is shutting down, waits for sessions, unlocks. */
+  /** Stops accepting, closes every client once what it asked is answered, waits for sessions, unlocks. */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
@@ -217,8 +217,8 @@ export class Hub {
 
   /**
    * Stops accepting; lets every session finish what its client already asked (RECEIPTs written, store
-   * commits done) within the shutdown deadline; then closes every client with ERROR "broker shutting
-   * down", waits for the sessions, closes the store (its queued commits first) and unlocks.
+   * commits done) within the shutdown deadline; then closes every client (no ERROR, as RabbitMQ and
+   * ActiveMQ: see ShutdownMsg), waits for the sessions, closes the store (its queued commits first) and unlocks.
    */
   private async shutdown(): Promise<void> {
     this.log.info('shutting down');
@@ -226,7 +226,7 @@ export class Hub {
     await this.closeHttp(); // no operator action may start while the store closes
     await this.drainSessions();
     for (const session of this.sessions.values()) {
-      session.send({ t: 'shutdown', message: 'broker shutting down' });
+      session.send({ t: 'shutdown' });
     }
     await this.pool?.stop(5000);
     await this.router?.unmarkWaiting().catch((err: Error) => this.log.warn(`forgetting delivery marks: ${err.message}`));

@@ -10,7 +10,7 @@ import type { AckMode, MessageProps, NackOptions } from '../protocol/headers.js'
 export type { Access, AckMode, MessageProps, NackOptions };
 
 /** Version of this contract; a session speaking another version is turned away. */
-export const BUS_VERSION = 11;
+export const BUS_VERSION = 12;
 
 /** A message as it travels from the hub to a session. */
 export interface WireMessage {
@@ -143,8 +143,12 @@ export interface RightsMsg { t: 'rights'; gen: number; access: Access }
  * already sent still come (RECEIPTs are written), then `shutdown`.
  */
 export interface DrainMsg { t: 'drain' }
-/** The broker is stopping: send the client an ERROR and close. */
-export interface ShutdownMsg { t: 'shutdown'; message: string }
+/**
+ * The broker is stopping: close the client's connection once what is written has gone. No ERROR, as
+ * RabbitMQ and ActiveMQ send none: clients such as the Ruby gem raise an ERROR in the application,
+ * where a plain close makes them reconnect.
+ */
+export interface ShutdownMsg { t: 'shutdown' }
 /** Answer to `end`: everything the hub sent before this was for the previous client. */
 export interface ResetMsg { t: 'reset' }
 

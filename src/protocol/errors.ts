@@ -32,7 +32,6 @@ import {
  * - HEARTBEAT_TIMEOUT: the client promised heart-beats and went silent
  * - ACCESS_REFUSED: a failed login, or a frame its user has not the right to send (read, write, admin)
  * - RESOURCE_LIMIT: a broker limit (queue bound, transaction size, connections) refuses the request
- * - SHUTDOWN: the broker is shutting down
  * - INTERNAL: an unexpected failure inside the broker
  */
 export type StompErrorCode =
@@ -40,7 +39,7 @@ export type StompErrorCode =
   | 'TOO_MANY_HEADERS' | 'UNKNOWN_COMMAND' | 'NOT_CONNECTED' | 'ALREADY_CONNECTED' | 'UNSUPPORTED_VERSION'
   | 'MISSING_HEADER' | 'BAD_HEADER' | 'BAD_DESTINATION' | 'UNKNOWN_SUBSCRIPTION' | 'DUPLICATE_SUBSCRIPTION'
   | 'UNKNOWN_TRANSACTION' | 'DUPLICATE_TRANSACTION' | 'UNKNOWN_MESSAGE' | 'ACK_TIMEOUT' | 'CONNECT_TIMEOUT'
-  | 'HEARTBEAT_TIMEOUT' | 'ACCESS_REFUSED' | 'RESOURCE_LIMIT' | 'SHUTDOWN' | 'INTERNAL';
+  | 'HEARTBEAT_TIMEOUT' | 'ACCESS_REFUSED' | 'RESOURCE_LIMIT' | 'INTERNAL';
 
 /** A protocol error: `message` is the ERROR frame's title, `detail` its body. */
 export class StompError extends Error {

@@ -21,7 +21,7 @@
  */
 import { StompError, type StompErrorCode } from './errors.js';
 import { RAW_COMMANDS, unescapeHeader } from './escape.js';
-import { HEADER_CONTENT_LENGTH, type Frame, type Headers, type StompVersion } from './frame.js';
+import { HEADER_CONTENT_LENGTH, HEADER_RECEIPT, type Frame, type Headers, type StompVersion } from './frame.js';
 
 /** Bounds on what one frame may hold; checked as bytes arrive. */
 export interface ParserLimits {
@@ -183,15 +183,15 @@ export class FrameParser {
   private addHeader(line: string): boolean {
     const colon = line.indexOf(':');
     if (colon === -1) {
-      return this.fail('BAD_FRAME', 'Malformed header', `header line without a colon: ${quote(line)}`);
+      return this.badHeader('BAD_FRAME', 'Malformed header', `header line without a colon: ${quote(line)}`);
     }
     if (colon === 0) {
-      return this.fail('BAD_FRAME', 'Malformed header', `header with an empty name: ${quote(line)}`);
+      return this.badHeader('BAD_FRAME', 'Malformed header', `header with an empty name: ${quote(line)}`);
     }
     // The grammar allows any octet but CR, LF and ':', yet every client's parser ends a frame at a NUL:
     // forwarded in a MESSAGE, it would cut that frame short for every consumer.
     if (line.includes('\0')) {
-      return this.fail('BAD_FRAME', 'Malformed header', `NUL octet in header ${quote(line.slice(0, colon))}`);
+      return this.badHeader('BAD_FRAME', 'Malformed header', `NUL octet in header ${quote(line.slice(0, colon))}`);
     }
     let name: string | null = line.slice(0, colon);
     let value: string | null = line.slice(colon + 1);
@@ -199,7 +199,7 @@ export class FrameParser {
       name = unescapeHeader(name, this.version);
       value = unescapeHeader(value, this.version);
       if (name === null || value === null) {
-        return this.fail('BAD_ESCAPE', 'Bad escape sequence',
+        return this.badHeader('BAD_ESCAPE', 'Bad escape sequence',
           `undefined escape sequence in header ${quote(line.slice(0, colon))}`);
       }
     }
@@ -298,6 +298,34 @@ export class FrameParser {
     this.head = 0;
     this.onError(new StompError(code, message, detail), partial);
     return false;
+  }
+
+  /**
+   * A header line is bad. The frame's `receipt` may come in a later line: if the rest of the header
+   * block is already buffered, it is looked up there, so the ERROR still names it (STOMP 1.2: the
+   * ERROR "SHOULD set the receipt-id header"). Nothing more is waited for.
+   */
+  private badHeader(code: StompErrorCode, message: string, detail: string): false {
+    if (!Object.hasOwn(this.headers, HEADER_RECEIPT)) {
+      const receipt = this.receiptAhead();
+      if (receipt !== null) this.headers[HEADER_RECEIPT] = receipt;
+    }
+    return this.fail(code, message, detail);
+  }
+
+  /** The value of the first well-formed `receipt` line in the buffered rest of the header block, if any. */
+  private receiptAhead(): string | null {
+    if (this.total === 0) return null;
+    const lines = this.take(Math.min(this.total, this.limits.maxHeaderLineLength * 2)).toString('utf8').split('\n');
+    lines.pop(); // the last piece has no EOL yet: not a whole line
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line === '') break; // the end of the header block
+      if (!line.startsWith(`${HEADER_RECEIPT}:`) || line.includes('\0')) continue;
+      const value = line.slice(HEADER_RECEIPT.length + 1);
+      return RAW_COMMANDS.has(this.command) ? value : unescapeHeader(value, this.version);
+    }
+    return null;
   }
 
   private tooLarge(): false {

@@ -125,7 +125,7 @@ export class Session implements SessionContext {
   /** Tells the hub how the client's connection ended (for its log): DISCONNECT, a close, or the ERROR sent. */
   private reportEnd(): void {
     const error = this.conn.error;
-    const reason = error ? 'error' : this.state.disconnected ? 'disconnect' : 'closed by client';
+    const reason = error ? 'error' : this.state.disconnected ? 'disconnect' : this.draining ? 'broker stopping' : 'closed by client';
     this.bus({ t: 'closed', reason, error: error ? `${error.message}: ${error.detail}` : '' });
   }
 
@@ -248,7 +248,7 @@ export class Session implements SessionContext {
       done: (m) => this.requestDone(m.rid),
       reject: (m) => this.rejected(m.rid, m.message, m.detail),
       throttle: (m) => this.conn.setPaused('throttle', m.paused),
-      shutdown: (m) => this.conn.fail(new StompError('SHUTDOWN', m.message, 'The broker is shutting down.')),
+      shutdown: () => this.conn.close(),
       reset: () => {}, // main.ts waits for it between clients
       'auth-reply': (m) => this.loginAnswered(m.access),
       rights: (m) => this.rightsChanged(m.gen, m.access),

@@ -130,8 +130,12 @@ export class SessionState {
     return 0;
   }
 
+  /**
+   * A 1.2 `ack` value: in a namespace of its own, so an ACK that names a `message-id` by mistake is an
+   * ERROR, never the settlement of another message whose tag happened to be that number.
+   */
   newDeliveryTag(): string {
-    return String(this.nextTag++);
+    return `ack-${this.nextTag++}`;
   }
 
   /** Adds a subscription (topic ones also to the trie topic messages are matched in). */

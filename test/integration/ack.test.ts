@@ -158,6 +158,28 @@ describe('ack', () => {
     holder.close();
   });
 
+  // 1.2: the id names the MESSAGE's ack header. A client that names the message-id instead gets an
+  // ERROR and settles nothing, on a fresh broker too, where both would otherwise be small counters
+  // and the ACK could settle another delivery whose tag happened to be that number.
+  test('1.2 ACK naming a message-id instead of its ack gets ERROR; nothing is settled', async () => {
+    const dest = uniqueDest('queue', 'by-message-id');
+    const c = await connectStomp(ctx.broker.port);
+    await subscribe(c, dest, 's', { ack: 'client-individual' });
+    await sendConfirmed(ctx.producer, dest, 'a');
+    await sendConfirmed(ctx.producer, dest, 'b');
+    const [a, b] = await c.expectFrames('MESSAGE', 2);
+    // message-ids are decimal numbers; ack values never are, so neither can be taken for the other.
+    for (const m of [a, b]) {
+      assert.match(m.headers['message-id'], /^\d+$/);
+      assert.doesNotMatch(m.headers.ack, /^\d+$/);
+    }
+    await c.frame('ACK', { id: b.headers['message-id'] });
+    const error = await c.expectErrorAndClose();
+    assert.equal(error.headers.message, 'Unknown message');
+    await closeAndWaitForSession(c, ctx.broker); // the hub has taken both back
+    await expectRedelivered(dest, ['a', 'b']);
+  });
+
   // A message may be acknowledged only once: the second ACK names nothing pending.
   test('a second ACK of the same message gets ERROR', async () => {
     const dest = uniqueDest('queue', 'twice');

@@ -1,7 +1,7 @@
 /**
  * Graceful stop: SIGTERM stops accepting, lets what clients already asked finish (RECEIPTs written,
- * store commits done) within --shutdown-timeout, then closes every client with ERROR "broker shutting
- * down". Every SEND the broker acted on got its RECEIPT, and every RECEIPT's message survives the restart.
+ * store commits done) within --shutdown-timeout, then closes every client (without an ERROR, as RabbitMQ
+ * and ActiveMQ). Every SEND the broker acted on got its RECEIPT, and every RECEIPT's message survives the restart.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ async function readUntilClosed(client: RawClient): Promise<ReceivedFrame[]> {
 describe('graceful stop', () => {
   const ctx = useBroker({ perTest: true, args: ['--shutdown-timeout', '20000'] });
 
-  test('SIGTERM with SENDs in flight: their RECEIPTs, then ERROR "broker shutting down"; no receipted message lost', { timeout: 120_000 }, async () => {
+  test('SIGTERM with SENDs in flight: their RECEIPTs, then a close; no receipted message lost', { timeout: 120_000 }, async () => {
     const queue = uniqueDest('queue', 'stop');
     const producer = await connectStomp(ctx.broker.port);
     const count = 3000;
@@ -35,17 +35,17 @@ describe('graceful stop', () => {
     await producer.send(Buffer.concat(frames));
     await producer.expectReceipt('r-0', 30_000); // the broker is at work on them
     const reading = readUntilClosed(producer);
-    const oldPid = ctx.broker.pid;
+    const old = ctx.broker;
     const restarted = ctx.restart(); // SIGTERM, wait for the exit, start again on the same data directory
     const received = await reading;
     await restarted;
-    assert.notEqual(ctx.broker.pid, oldPid);
+    assert.notEqual(ctx.broker.pid, old.pid);
+    // A clean stop: not the helper's SIGKILL after 10 s (as when a session never answered `drain`).
+    assert.equal(await old.exited, 0, old.logs());
 
-    const last = received.at(-1)!;
-    assert.equal(last.command, 'ERROR');
-    assert.equal(last.headers.message, 'broker shutting down');
-    const receipts = received.slice(0, -1);
-    assert.ok(receipts.every((f) => f.command === 'RECEIPT'), 'only RECEIPTs before the ERROR');
+    // No ERROR (as RabbitMQ and ActiveMQ): the RECEIPTs, then the close.
+    const receipts = received;
+    assert.ok(receipts.every((f) => f.command === 'RECEIPT'), 'only RECEIPTs before the close');
     // In order and without a gap: r-1 … r-(n) (r-0 was read above).
     receipts.forEach((f, i) => assert.equal(f.headers['receipt-id'], `r-${i + 1}`));
     const acknowledged = receipts.length + 1;
@@ -67,17 +67,11 @@ describe('graceful stop', () => {
     await ctx.restart();
     const frames = await reading;
     // Either the session read the DISCONNECT before the drain (then its RECEIPT comes, and nothing after
-    // it), or it had not (then it was never acted on, and the ERROR says why).
-    const last = frames.at(-1);
-    assert.ok(last, 'the client was told something');
-    if (last.command === 'RECEIPT') {
-      assert.equal(last.headers['receipt-id'], 'bye');
-      const depth = (await brokerStatus(ctx.broker)).destinations.find((d) => d.name === queue)?.depth ?? 0;
-      assert.equal(depth, 500, 'every SEND before the DISCONNECT took effect');
-    } else {
-      assert.equal(last.command, 'ERROR');
-      assert.equal(last.headers.message, 'broker shutting down');
-    }
+    // it), or it had not (then it was never acted on: no RECEIPT, and a plain close).
+    assert.ok(frames.every((f) => f.command === 'RECEIPT'), 'nothing but RECEIPTs');
+    const depth = (await brokerStatus(ctx.broker)).destinations.find((d) => d.name === queue)?.depth ?? 0;
+    if (frames.at(-1)?.headers['receipt-id'] === 'bye') assert.equal(depth, 500, 'every SEND before the DISCONNECT took effect');
+    else assert.ok(depth <= 500);
   });
 
   // The session of a client that just ended cleanly is resetting for its next client when SIGTERM

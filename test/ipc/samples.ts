@@ -71,7 +71,7 @@ export const HUB_TO_SESSION: { [K in HubToSession['t']]: Extract<HubToSession, {
   done: { t: 'done', rid: 14 },
   reject: { t: 'reject', rid: 0, message: 'Queue full', detail: '/queue/a holds its maximum' },
   throttle: { t: 'throttle', paused: true },
-  shutdown: { t: 'shutdown', message: 'bye' },
+  shutdown: { t: 'shutdown' },
   reset: { t: 'reset' },
   'auth-reply': { t: 'auth-reply', access: ACCESS },
   rights: { t: 'rights', gen: 3, access: { ...ACCESS, deadLetters: [] } },

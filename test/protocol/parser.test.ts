@@ -292,6 +292,21 @@ test('error: the frame being read is passed along, with its headers so far', () 
   assert.equal(partials.length, 1);
   assert.equal(partials[0]?.command, 'SEND');
   assert.equal(partials[0]?.headers.receipt, 'r-7');
+  // The receipt may come after the bad line: what is buffered of the header block is searched for it,
+  // up to the blank line (a body line that looks like a header is not one), unescaped per version.
+  const receiptOf = (input: string): string | undefined => {
+    const seen: (Frame | undefined)[] = [];
+    const p = new FrameParser(() => assert.fail('no frame'), (_e, partial) => seen.push(partial));
+    p.version = '1.2';
+    p.push(Buffer.from(input));
+    assert.equal(seen.length, 1);
+    return seen[0]?.headers.receipt;
+  };
+  assert.equal(receiptOf('SEND\nfoo:a\\tb\nx:1\nreceipt:r-after\n\n\0'), 'r-after');
+  assert.equal(receiptOf('SEND\r\nbad line\r\nreceipt:r\\c1\r\n\r\n\0'), 'r:1');
+  assert.equal(receiptOf('SEND\nfoo:a\\tb\n\nreceipt:in-body\n\0'), undefined);
+  assert.equal(receiptOf('SEND\nreceipt:first\nfoo:a\\tb\nreceipt:second\n\n\0'), 'first');
+  assert.equal(receiptOf('SEND\nfoo:a\\tb\nreceipt:not-a-whole-li'), undefined);
   // Nothing of a frame read yet (a command line too long): no frame to name.
   const none: (Frame | undefined)[] = [];
   const short = new FrameParser(() => assert.fail('no frame'), (_e, partial) => none.push(partial), { maxHeaderLineLength: 8 });

@@ -130,7 +130,7 @@ describe('ACK: errors', () => {
   test('an id not awaiting acknowledgement → UNKNOWN_MESSAGE', () => {
     const { ctx } = withDeliveries('client-individual', 1);
     throwsStomp(() => handleAck(frame('ACK', { id: 'nope' }), ctx), 'UNKNOWN_MESSAGE', 'Unknown message',
-      /^ACK names 'nope', which is not a message awaiting acknowledgement on this connection\.$/);
+      /^ACK names 'nope', which is not a message awaiting acknowledgement on this connection\. A STOMP 1\.2 ACK or NACK names the MESSAGE's ack header in its id header, not its message-id\.$/);
     assert.deepEqual(ctx.messages, []);
   });
 

@@ -52,7 +52,8 @@ function named(frame: Frame, ctx: SessionContext): Delivery[] {
   }
   if (!delivery) {
     throw fail('UNKNOWN_MESSAGE', 'Unknown message',
-      `${frame.command} names '${ackId}', which is not a message awaiting acknowledgement on this connection.`);
+      `${frame.command} names '${ackId}', which is not a message awaiting acknowledgement on this connection.`
+      + (ctx.state.version === '1.2' ? ' A STOMP 1.2 ACK or NACK names the MESSAGE\'s ack header in its id header, not its message-id.' : ''));
   }
   if (delivery.sub.ack === 'client-individual') return [delivery];
   const settled: Delivery[] = [];
