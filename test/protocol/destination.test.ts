@@ -134,6 +134,48 @@ describe('TopicTrie', () => {
   });
 });
 
+// The shapes a hostile client can subscribe with, within the limits: a thousand 127-word patterns
+// that mix `*` and `#` word by word (no shared prefix past the first word), against 128-word names.
+// An NFA walked through `#` nodes held every node live at every word (18 s a name); the answer
+// must be right, and is, word by word, the reference's.
+describe('TopicTrie: long mixed wildcard patterns', () => {
+  test('1,023 patterns of 127 mixed words against 128-word names', () => {
+    const trie = new TopicTrie<number>();
+    const patterns: string[] = [];
+    for (let i = 0; i < 1023; i++) {
+      const words = Array.from<unknown, string>({ length: 127 }, (_, k) => (((i >> (k % 10)) & 1) === 0 ? '*' : k % 3 === 0 ? '#' : 'w'));
+      words[0] = `p${i % 7}`;
+      patterns.push(`/topic/${words.join('.')}`);
+      trie.add(patterns[i], i);
+    }
+    for (const first of ['p0', 'p3', 'q']) {
+      for (const fill of ['w', 'v']) {
+        const name = `/topic/${[first, ...Array(127).fill(fill)].join('.')}`;
+        const expected = patterns.flatMap((p, i) => (referenceLinear(p, name) ? [i] : []));
+        assert.deepEqual([...trie.match(name)].sort((x, y) => x - y), expected);
+      }
+    }
+  });
+});
+
+/** The same as `reference`, by dynamic programming (O(pattern × name)), for patterns too long to backtrack. */
+function referenceLinear(pattern: string, name: string): boolean {
+  const p = pattern.slice('/topic/'.length).split('.').map((w) => (w === '>' ? '#' : w));
+  const n = name.slice('/topic/'.length).split('.');
+  // can[j]: the first i pattern words match the first j name words.
+  let can = n.map(() => false).concat(false);
+  can[0] = true;
+  for (const w of p) {
+    const next = can.map(() => false);
+    for (let j = 0; j <= n.length; j++) {
+      if (w === '#') next[j] = can[j] || (j > 0 && next[j - 1]);
+      else next[j] = j > 0 && can[j - 1] && (w === '*' || w === n[j - 1]);
+    }
+    can = next;
+  }
+  return can[n.length];
+}
+
 describe('checkDestination', () => {
   // Destinations are bounded: at most MAX_DESTINATION_LENGTH characters and MAX_DESTINATION_WORDS topic words.
   test('length and word limits', () => {
